@@ -1,0 +1,1 @@
+"""minitorch's operations, one module per family; each attaches its methods to ``Tensor``."""

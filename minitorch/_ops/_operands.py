@@ -1,0 +1,50 @@
+"""Operand handling shared by the ops: torch's type promotion applied to NumPy arrays and scalars."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype
+
+
+def promote(*xs: Any) -> tuple[np.ndarray, ...]:
+    """Casts arrays / Python scalars to their torch result dtype (no copy when already right)."""
+    first = xs[0]
+    if type(first) is np.ndarray and all(type(x) is np.ndarray and x.dtype == first.dtype for x in xs[1:]):
+        return xs
+    dt = _dtype.result_type(*xs).np
+    return tuple(as_array(x, dt) for x in xs)
+
+
+def as_array(x: Any, dt: np.dtype) -> np.ndarray:
+    """``x`` as an array of NumPy dtype ``dt``; Python ints wrap around as torch's do."""
+    if type(x) is np.ndarray:
+        return x if x.dtype == dt else x.astype(dt)
+    try:
+        return np.asarray(x, dtype=dt)
+    except OverflowError:
+        return np.asarray(x).astype(dt)
+
+
+def float_result(*xs: Any) -> tuple[np.ndarray, ...]:
+    """Like ``promote`` but integer/bool results become the default float dtype (true division, exp...)."""
+    dt = _dtype.result_type(*xs)
+    if not dt.is_floating_point:
+        dt = _dtype.get_default_dtype()
+    return tuple(as_array(x, dt.np) for x in xs)
+
+
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """``torch.broadcast_shapes`` with torch's error message."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        for i, n in enumerate(s):
+            j = ndim - len(s) + i
+            if out[j] == 1:
+                out[j] = n
+            elif n != 1 and n != out[j]:
+                raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape.  "
+                                   f"Mismatch is between {list(shapes[0])} and {list(s)}")
+    return tuple(out)

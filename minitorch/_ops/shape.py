@@ -1,0 +1,454 @@
+"""Views and shape ops: mirrors ``Tensor.view``, ``reshape``, ``permute``, ``transpose``, ``t``, ``T``,
+``mT``, ``expand``, ``expand_as``, ``squeeze``, ``unsqueeze``, ``flatten``, ``unflatten``, ``narrow``,
+``select``, ``unbind``, ``as_strided``, ``contiguous`` and ``clone``.
+
+A view shares its input's storage (NumPy views do the strided indexing). ``view`` follows torch's
+stride rule (it fails when a new dim would span non-contiguous memory); ``reshape`` views when it
+can and copies only when it must.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided as _np_as_strided
+
+from .._tensor import Size, Tensor, _wrap_dim
+from ..autograd.function import Function
+from ._method import tensor_method
+
+
+def _shape_arg(args: tuple) -> tuple:
+    """Accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (torch's varargs-or-sequence convention)."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def infer_shape(shape: tuple, numel: int) -> tuple:
+    """Resolves one ``-1`` in ``shape`` and checks the element count (torch's messages)."""
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple) -> list | None:
+    """torch's rule for the strides of ``view(new_shape)``; None when no view is possible."""
+    if not old_shape:
+        return [1] * len(new_shape)
+    if 0 in old_shape:
+        return list(np.cumprod((1,) + tuple(max(s, 1) for s in new_shape[:0:-1]))[::-1])
+    new_strides = [0] * len(new_shape)
+    view_d = len(new_shape) - 1
+    chunk_base = old_strides[-1]
+    tensor_numel = view_numel = 1
+    for d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[d]
+        if d == 0 or (old_shape[d - 1] != 1 and old_strides[d - 1] != tensor_numel * chunk_base):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if d > 0:
+                chunk_base = old_strides[d - 1]
+                tensor_numel = view_numel = 1
+    return new_strides if view_d == -1 else None
+
+
+def _strided_view(a: np.ndarray, shape: tuple, strides: Sequence[int]) -> np.ndarray:
+    return _np_as_strided(a, shape, tuple(int(s) * a.itemsize for s in strides))
+
+
+class View(Function):
+    """``view`` and the viewing case of ``reshape``."""
+
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, shape, copy_if_needed):
+        ctx.in_shape = a.shape
+        shape = infer_shape(shape, a.size)
+        if a.flags.c_contiguous:
+            return a.reshape(shape)
+        strides = view_strides(a.shape, tuple(s // a.itemsize for s in a.strides), shape)
+        if strides is not None:
+            return _strided_view(a, shape, strides)
+        if copy_if_needed:
+            return np.ascontiguousarray(a).reshape(shape)
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None, None
+
+
+class Permute(Function):
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.permute(tuple(np.argsort(ctx.dims))), None
+
+
+class Expand(Function):
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.in_shape = a.shape
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .reduction import sum_to_shape
+        return sum_to_shape(grad, ctx.in_shape), None
+
+
+class AsStrided(Function):
+    """A view with explicit size, strides and storage offset, all counted in storage elements."""
+
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, size, stride, offset, flat_storage, in_offset):
+        ctx.geometry = (size, stride, offset, a.shape, tuple(s // a.itemsize for s in a.strides), in_offset)
+        return _strided_view(flat_storage[offset:], size, stride)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return StridedScatterGather.apply(grad, ctx.geometry), None, None, None, None, None
+
+
+class StridedScatterGather(Function):
+    """Backward of ``as_strided``: adds each gradient element into the storage slot it was read from
+    (geometry ``src``), then reads the slots of the input (geometry ``dst``). Its own adjoint is the
+    same op with the two geometries swapped."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, grad, geometry):
+        src_shape, src_strides, src_offset, dst_shape, dst_strides, dst_offset = geometry
+        ctx.geometry = geometry
+        src_pos = _strided_positions(src_shape, src_strides) + src_offset
+        dst_pos = _strided_positions(dst_shape, dst_strides) + dst_offset
+        buf = np.zeros(int(max(src_pos.max(initial=0), dst_pos.max(initial=0))) + 1, dtype=grad.dtype)
+        np.add.at(buf, src_pos.ravel(), np.broadcast_to(grad, src_shape).ravel())
+        return buf[dst_pos]
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = ctx.geometry
+        return StridedScatterGather.apply(grad, g[3:] + g[:3]), None
+
+
+def _strided_positions(shape: tuple, strides: tuple) -> np.ndarray:
+    """The storage position (in elements) of every element of a tensor with ``shape`` and ``strides``."""
+    pos = np.zeros(shape, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        pos = pos + np.arange(n, dtype=np.int64).reshape([-1 if i == d else 1 for i in range(len(shape))]) * s
+    return pos
+
+
+class BasicIndex(Function):
+    """``a[key]`` for a key of ints, slices (positive steps), None and Ellipsis: always a view."""
+
+    _array_forward = True
+    _is_view = True
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.in_shape, ctx.key = a.shape, key
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return BasicIndexBackward.apply(grad, ctx.in_shape, ctx.key), None
+
+
+class BasicIndexBackward(Function):
+    """Places a gradient into zeros of the input's shape at ``key`` (the adjoint of ``BasicIndex``)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, grad, shape, key):
+        ctx.key = key
+        out = np.zeros(shape, dtype=grad.dtype)
+        out[key] = grad
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return BasicIndex.apply(grad, ctx.key), None, None
+
+
+class Clone(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return np.array(a, copy=True, order="C")
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# functions ------------------------------------------------------------------------------------------------
+@tensor_method
+def view(input: Tensor, *shape: Any) -> Tensor:
+    from .. import _dtype
+    if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
+        return _view_dtype(input, shape[0])
+    return View.apply(input, _shape_arg(shape), False)
+
+
+def _view_dtype(input: Tensor, dtype: Any) -> Tensor:
+    if dtype.itemsize != input.element_size() and input.dim() and input.stride(-1) != 1:
+        raise RuntimeError("self.stride(-1) must be 1 to view a tensor as a dtype with a different element size")
+    t = input._view_of(input._data.view(dtype.np))
+    return t
+
+
+@tensor_method
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return View.apply(input, tuple(other.shape), False)
+
+
+@tensor_method
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    return View.apply(input, _shape_arg(shape), True)
+
+
+@tensor_method
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return View.apply(input, tuple(other.shape), True)
+
+
+@tensor_method
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    dims = _shape_arg(dims)
+    n = input.dim()
+    if len(dims) != n:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+                           f"of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to len(dims) = {len(dims)}")
+    wrapped = tuple(_wrap_dim(d, n) for d in dims)
+    if len(set(wrapped)) != n:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, wrapped)
+
+
+@tensor_method
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    n = input.dim()
+    if n == 0:
+        return View.apply(input, (), False)
+    d0, d1 = _wrap_dim(dim0, n), _wrap_dim(dim1, n)
+    dims = list(range(n))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(input, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+Tensor.swapaxes = Tensor.swapdims = transpose
+
+
+@tensor_method
+def t(input: Tensor) -> Tensor:
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.dim()}D")
+    return transpose(input, 0, 1) if input.dim() == 2 else View.apply(input, tuple(input.shape), False)
+
+
+Tensor.T = property(lambda self: Permute.apply(self, tuple(range(self.dim() - 1, -1, -1))))
+Tensor.mT = property(lambda self: _mT(self))
+Tensor.mH = property(lambda self: _mT(self))
+Tensor.H = property(lambda self: t(self))
+
+
+def _mT(self: Tensor) -> Tensor:
+    if self.dim() < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+@tensor_method
+def adjoint(input: Tensor) -> Tensor:
+    return _mT(input)
+
+
+@tensor_method
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    sizes = _shape_arg(sizes)
+    n = input.dim()
+    if len(sizes) < n:
+        raise RuntimeError(f"expand(minitorch.{input.dtype._legacy}{{{list(input.shape)}}}, size={list(sizes)}): the number "
+                           f"of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
+                           f"in the tensor ({n})")
+    lead = len(sizes) - n
+    shape = []
+    for i, s in enumerate(sizes):
+        cur = input.shape[i - lead] if i >= lead else None
+        if s == -1:
+            if cur is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}")
+            s = cur
+        elif cur is not None and cur != 1 and cur != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input.shape)}")
+        shape.append(s)
+    return Expand.apply(input, tuple(shape))
+
+
+@tensor_method
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, tuple(other.shape))
+
+
+@tensor_method
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    return expand(input, tuple(size))
+
+
+@tensor_method
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    from .reduction import normalize_dims
+    dims = normalize_dims(dim, input.dim()) if input.dim() else ()
+    shape = [n for i, n in enumerate(input.shape) if not (i in dims and n == 1)]
+    return View.apply(input, tuple(shape), False)
+
+
+@tensor_method
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    d = _wrap_dim(dim, input.dim() + 1)
+    shape = list(input.shape)
+    shape.insert(d, 1)
+    return View.apply(input, tuple(shape), False)
+
+
+@tensor_method
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    n = input.dim()
+    if n == 0:
+        return View.apply(input, (1,), True)
+    s, e = _wrap_dim(start_dim, n), _wrap_dim(end_dim, n)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = tuple(input.shape[:s]) + (int(np.prod(input.shape[s:e + 1])),) + tuple(input.shape[e + 1:])
+    return View.apply(input, shape, True)
+
+
+@tensor_method
+def ravel(input: Tensor) -> Tensor:
+    return View.apply(input, (-1,), True)
+
+
+@tensor_method
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    d = _wrap_dim(dim, input.dim())
+    sizes = tuple(sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    inner = infer_shape(sizes, input.shape[d]) if -1 in sizes or int(np.prod(sizes)) != input.shape[d] else sizes
+    if int(np.prod(inner)) != input.shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({input.shape[d]}) in the input tensor")
+    return View.apply(input, tuple(input.shape[:d]) + inner + tuple(input.shape[d + 1:]), True)
+
+
+@tensor_method
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    d = _wrap_dim(dim, input.dim())
+    size = input.shape[d]
+    start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    key = (slice(None),) * d + (slice(start, start + length),)
+    return BasicIndex.apply(input, key)
+
+
+@tensor_method
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, input.dim())
+    size = input.shape[d]
+    if not -size <= int(index) < size:
+        raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input.shape)} at dimension {dim}")
+    return BasicIndex.apply(input, (slice(None),) * d + (int(index),))
+
+
+@tensor_method
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    d = _wrap_dim(dim, input.dim())
+    return tuple(select(input, d, i) for i in range(input.shape[d]))
+
+
+@tensor_method
+def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs {len(size)}")
+    offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    item = input.element_size()
+    capacity = input._storage.nbytes() // item
+    needed = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else offset
+    if offset < 0 or needed > capacity or any(s < 0 for s in stride):
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
+                           f"itemsize {item} requiring a storage size of {needed * item} are out of bounds for "
+                           f"storage of size {capacity * item}")
+    flat = input._storage.flat(input._data.dtype)
+    return AsStrided.apply(input, size, stride, offset, flat, input.storage_offset())
+
+
+@tensor_method
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    return input if input.is_contiguous() else Clone.apply(input)
+
+
+@tensor_method
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    return Clone.apply(input)
+
+
+@tensor_method
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    n = input.dim()
+    src = [_wrap_dim(s, n) for s in ((source,) if isinstance(source, int) else source)]
+    dst = [_wrap_dim(d, n) for d in ((destination,) if isinstance(destination, int) else destination)]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(input, tuple(order))
+
+
+moveaxis = movedim
+Tensor.moveaxis = movedim

@@ -1,0 +1,197 @@
+"""``Function``: one differentiable operation, mirrors ``torch.autograd.Function``.
+
+The same class serves user-defined functions and minitorch's own ops:
+
+* user functions (torch's API): ``forward(ctx, *args)`` receives tensors (run under ``no_grad``) and
+  returns tensors; or ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``.
+* built-in ops set ``_array_forward = True``: ``forward(ctx, *args)`` receives the NumPy arrays of
+  the tensor arguments and returns arrays, which keeps the no-grad path cheap.
+
+In both, ``backward(ctx, *grads)`` works on tensors with minitorch ops, so the backward pass is itself
+differentiable (``create_graph=True`` gives higher-order gradients), and returns one gradient per
+positional argument of ``forward`` (``None`` where there is none). Broadcasting and dtype of the
+returned gradients are fixed up by the engine, in one place.
+
+The ctx object *is* the graph node (the tensor's ``grad_fn``), as in torch.
+"""
+from __future__ import annotations
+
+import functools
+import weakref
+from typing import Any
+
+import numpy as np
+
+from . import anomaly_mode
+from .grad_mode import _state, no_grad
+from .graph import AccumulateGrad, Node, SavedTensor, _sequence
+
+
+class Function(Node):
+    """Base class of differentiable operations; subclass and call ``apply``."""
+
+    _array_forward = False
+    _is_view = False     # built-in ops whose output may alias their first input's memory
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # torch names the node of op Foo "FooBackward0" and of a custom Function Foo "FooBackward"
+        cls._node_name = cls.__name__ + ("Backward0" if cls._array_forward else "Backward")
+
+    def name(self) -> str:
+        return self._node_name
+
+    @staticmethod
+    def forward(ctx: "Function", *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx: "Function", inputs: tuple, output: Any) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: "Function", *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    # ctx API -----------------------------------------------------------------------------------
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Saves inputs or outputs of forward (or other tensors/arrays) for ``backward``."""
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self._unpack_saved()
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        self._dirty = tensors
+
+    # apply -------------------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        from .._tensor import Tensor
+
+        record = False
+        if _state["grad"]:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
+        ctx = object.__new__(cls)
+        ctx._to_save = ()
+        if cls._array_forward:
+            raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+            if cls._is_view:
+                return _link_view(ctx, args, raw, record)
+            if not record:
+                if type(raw) is tuple:
+                    return tuple(Tensor._make(r) for r in raw)
+                return Tensor._make(raw)
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            outs = tuple(Tensor._make(r) for r in raw) if type(raw) is tuple else (Tensor._make(raw),)
+            keys = [a._data if isinstance(a, Tensor) else None for a in args]
+            out_keys = [o._data for o in outs]
+        else:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            with no_grad():
+                if cls.setup_context is not Function.setup_context:
+                    raw = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, raw)
+                else:
+                    raw = cls.forward(ctx, *args, **kwargs)
+            single = not isinstance(raw, tuple)
+            produced = (raw,) if single else raw
+            # outputs are fresh tensor objects sharing memory with what forward returned
+            outs = tuple(Tensor._make(r._data, r._storage) if isinstance(r, Tensor) else r for r in produced)
+            if not record:
+                return outs[0] if single else outs
+            keys = list(args)
+            out_keys = list(produced)
+        _link(ctx, args, keys, outs, out_keys)
+        if cls._array_forward:
+            return outs if type(raw) is tuple else outs[0]
+        return outs[0] if single else outs
+
+
+def _link_view(node: Function, args: tuple, raw: Any, record: bool) -> Any:
+    """Wraps the outputs of a view op: those that alias the input share its storage and version."""
+    from .._tensor import Tensor
+
+    base = args[0]
+    outs = tuple((base._view_of(r) if np.may_share_memory(r, base._data) else Tensor._make(r))
+                 for r in (raw if type(raw) is tuple else (raw,)))
+    if record:
+        node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        _link(node, args, [a._data if isinstance(a, Tensor) else None for a in args], outs, [o._data for o in outs])
+    return outs if type(raw) is tuple else outs[0]
+
+
+def _link(node: Function, args: tuple, keys: list, outs: tuple, out_keys: list) -> None:
+    """Records ``node`` in the graph: edges to the inputs, outputs' grad_fn, saved tensors."""
+    from .._tensor import Tensor
+
+    node._edges = tuple(gradient_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+    node._input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+    node._seq = next(_sequence)
+    node._num_outputs = len(outs)
+    node._output_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)
+    non_diff = getattr(node, "_non_differentiable", ())
+    for i, o in enumerate(outs):
+        if isinstance(o, Tensor) and o.dtype.is_floating_point and not any(out_keys[i] is n for n in non_diff):
+            o._requires_grad, o._grad_fn, o._output_nr = True, node, i
+    if node._to_save:
+        node._saved = [_save(x, args, keys, outs, out_keys) for x in node._to_save]
+    del node._to_save
+    if anomaly_mode.is_anomaly_enabled():
+        node._trace = anomaly_mode.current_stack()
+
+
+def _save(x: Any, args: tuple, keys: list, outs: tuple, out_keys: list) -> SavedTensor | None:
+    from .._tensor import Tensor
+
+    if x is None:
+        return None
+    for i, k in enumerate(out_keys):
+        if x is k:
+            return SavedTensor(outs[i], output_nr=i) if outs[i]._grad_fn is not None else SavedTensor(outs[i])
+    for a, k in zip(args, keys):
+        if x is k:
+            return SavedTensor(a)
+    if isinstance(x, Tensor):
+        return SavedTensor(x)
+    return SavedTensor(Tensor._make(np.asarray(x)))
+
+
+def gradient_edge(t) -> tuple:
+    """The edge through which gradient reaches tensor ``t``: its grad_fn, or its leaf accumulator."""
+    if t._grad_fn is not None:
+        return (t._grad_fn, t._output_nr)
+    if not t._requires_grad:
+        return (None, 0)
+    acc = t._grad_accumulator() if t._grad_accumulator is not None else None
+    if acc is None:
+        acc = AccumulateGrad(t)
+        t._grad_accumulator = weakref.ref(acc)
+    return (acc, 0)
+
+
+class FunctionCtx:
+    """Placeholder exported for ``torch.autograd.function.FunctionCtx`` type annotations."""
+
+
+def once_differentiable(fn):
+    """Marks a backward as not differentiable twice: it runs under ``no_grad``."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            return fn(ctx, *args)
+    return wrapper
