@@ -16,6 +16,8 @@ from .._device import check_device
 from .._tensor import Size, Tensor
 from ._method import tensor_method
 
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like", "arange", "linspace", "logspace", "eye"]
+
 
 def _finish(arr: np.ndarray, requires_grad: bool = False, device: Any = None) -> Tensor:
     check_device(device)

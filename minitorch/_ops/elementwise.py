@@ -17,6 +17,8 @@ from ..autograd.function import Function
 from ._method import tensor_method
 from ._operands import float_result, promote
 
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg", "negative", "pow", "exp", "log", "where", "cast", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "bitwise_and", "bitwise_or", "bitwise_xor"]
+
 
 def _broadcast_error(a: Any, b: Any) -> RuntimeError:
     sa, sb = np.shape(a), np.shape(b)

@@ -12,6 +12,8 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
 
+__all__ = ["sum", "mean", "sum_to_shape"]
+
 
 def normalize_dims(dim: "int | Sequence[int] | None", ndim: int) -> tuple[int, ...]:
     """``dim`` (None, int, or sequence) as a sorted tuple of non-negative axes; None means all."""

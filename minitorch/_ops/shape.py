@@ -17,6 +17,8 @@ from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
 
+__all__ = ["view_as", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "adjoint", "squeeze", "unsqueeze", "flatten", "ravel", "unflatten", "narrow", "select", "unbind", "as_strided", "as_strided_scatter", "clone", "movedim", "moveaxis", "broadcast_to", "expand", "expand_as", "contiguous"]
+
 
 def _shape_arg(args: tuple) -> tuple:
     """Accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (torch's varargs-or-sequence convention)."""
@@ -452,3 +454,34 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
 
 moveaxis = movedim
 Tensor.moveaxis = movedim
+
+
+class AsStridedScatter(Function):
+    """``as_strided_scatter``: a copy of ``input`` (contiguous) whose strided region holds ``src``."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, src, size, stride, offset):
+        ctx.geometry = (size, stride, offset)
+        out = np.array(a, copy=True, order="C")
+        _strided_view(out.reshape(-1)[offset:], size, stride)[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        size, stride, offset = ctx.geometry
+        grad = grad.contiguous()
+        region = AsStrided.apply(grad, size, stride, offset, grad._data.reshape(-1), 0)
+        return AsStridedScatter.apply(grad, region * 0, size, stride, offset), region, None, None, None
+
+
+@tensor_method
+def as_strided_scatter(input: Tensor, src: Tensor, size: Sequence[int], stride: Sequence[int],
+                       storage_offset: int = 0) -> Tensor:
+    """Out-of-place: ``input`` (read as contiguous) with ``as_strided(size, stride, offset)`` set to ``src``."""
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if tuple(src.shape) != size:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(size)}")
+    return AsStridedScatter.apply(input, src, size, stride, int(storage_offset))

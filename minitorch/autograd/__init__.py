@@ -11,6 +11,7 @@ from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from . import graph
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -79,4 +80,5 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "once_differentiable", "graph"]
+           "set_detect_anomaly", "is_anomaly_enabled", "once_differentiable", "graph", "gradcheck",
+           "gradgradcheck", "GradcheckError"]
