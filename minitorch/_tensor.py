@@ -23,9 +23,16 @@ from .autograd.graph import RemovableHandle
 class Tensor:
     """A multi-dimensional array with autograd (``torch.Tensor``)."""
 
-    __slots__ = ("_data", "_storage", "_requires_grad", "_grad_fn", "_output_nr", "_grad",
-                 "_grad_accumulator", "_base", "_backward_hooks", "_post_accumulate_hooks",
-                 "_retains_grad", "__dict__", "__weakref__")
+    # the fields read on every op are slots; the rarely-set ones live in __dict__ with class defaults,
+    # so that wrapping a fresh result array (Tensor._make, on every op) sets only four attributes
+    __slots__ = ("_data", "_storage", "_requires_grad", "_grad_fn", "__dict__", "__weakref__")
+    _output_nr = 0
+    _grad = None
+    _grad_accumulator = None
+    _base = None
+    _backward_hooks = None
+    _post_accumulate_hooks = None
+    _retains_grad = False
 
     # construction --------------------------------------------------------------------------------
     def __new__(cls, *args: Any, **kwargs: Any) -> "Tensor":
@@ -51,13 +58,6 @@ class Tensor:
         t._storage = storage if storage is not None else UntypedStorage(data)
         t._requires_grad = False
         t._grad_fn = None
-        t._output_nr = 0
-        t._grad = None
-        t._grad_accumulator = None
-        t._base = None
-        t._backward_hooks = None
-        t._post_accumulate_hooks = None
-        t._retains_grad = False
         return t
 
     def _view_of(self, data: np.ndarray) -> "Tensor":
@@ -411,15 +411,26 @@ class Tensor:
         new._requires_grad = self._requires_grad
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
-        new.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self.__dict__.items()})
+        new.__dict__.update({k: copy.deepcopy(v, memo) for k, v in self._user_attributes().items()})
         memo[id(self)] = new
         return new
 
     def __reduce_ex__(self, protocol: int) -> tuple:
-        return (_rebuild, (type(self), np.ascontiguousarray(self._data), self._requires_grad, dict(self.__dict__)))
+        return (_rebuild, (type(self), np.ascontiguousarray(self._data), self._requires_grad, self._user_attributes()))
+
+    def _user_attributes(self) -> dict:
+        """Attributes set on the tensor from outside (e.g. by nn), not autograd's bookkeeping."""
+        return {k: v for k, v in self.__dict__.items() if k not in _AUTOGRAD_FIELDS}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+
+
+_AUTOGRAD_FIELDS = frozenset(("_output_nr", "_grad", "_grad_accumulator", "_base", "_backward_hooks",
+                               "_post_accumulate_hooks", "_retains_grad"))
+
+from .autograd import function as _function  # noqa: E402  (import cycle: function.py needs the class)
+_function.Tensor = Tensor
 
 
 def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, state: dict) -> Tensor:

@@ -10,8 +10,11 @@ from .. import _dtype
 
 def promote(*xs: Any) -> tuple[np.ndarray, ...]:
     """Casts arrays / Python scalars to their torch result dtype (no copy when already right)."""
-    first = xs[0]
-    if type(first) is np.ndarray and all(type(x) is np.ndarray and x.dtype == first.dtype for x in xs[1:]):
+    if len(xs) == 2:
+        a, b = xs
+        if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype == b.dtype:
+            return xs
+    elif len(xs) == 1 and type(xs[0]) is np.ndarray:
         return xs
     dt = _dtype.result_type(*xs).np
     return tuple(as_array(x, dt) for x in xs)

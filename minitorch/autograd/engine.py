@@ -15,6 +15,7 @@ import heapq
 import math
 from typing import Sequence
 
+from .._dtype import _BY_NP
 from . import anomaly_mode
 from .grad_mode import _state
 from .graph import AccumulateGrad, Node
@@ -166,7 +167,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
     from .._ops.creation import zeros
 
     if getattr(node, "_materialize_grads", True):
-        grads = [zeros(m[0], dtype=m[1]) if g is None and m is not None else g
+        grads = [zeros(m[0], dtype=_BY_NP[m[1]]) if g is None and m is not None else g
                  for g, m in zip(grads, node._output_meta)]
     out = node.backward(node, *grads)
     if not isinstance(out, tuple):
@@ -193,15 +194,15 @@ def _call_backward(node: Node, grads: list) -> tuple:
 
 def _validate(node: Node, g, meta):
     """Reduces a gradient to its input's shape (undoing broadcasting) and casts it to its dtype."""
-    shape, dtype = meta
-    if g.shape != shape:
+    shape, np_dtype = meta
+    if g._data.shape != shape:
         from .._ops.reduction import sum_to_shape
-        if not _broadcastable_to(g.shape, shape):
+        if not _broadcastable_to(g._data.shape, shape):
             raise RuntimeError(f"Function {node.name()} returned an invalid gradient - got {list(g.shape)} "
                                f"but expected shape compatible with {list(shape)}")
         g = sum_to_shape(g, shape)
-    if g.dtype is not dtype and dtype.is_floating_point:
-        g = g.to(dtype)
+    if g._data.dtype != np_dtype and np_dtype.kind == "f":
+        g = g.to(_BY_NP[np_dtype])
     return g
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -26,12 +26,15 @@ from . import anomaly_mode
 from .grad_mode import _state, no_grad
 from .graph import AccumulateGrad, Node, SavedTensor, _sequence
 
+Tensor: Any = None   # minitorch.Tensor, set by minitorch/_tensor.py once defined (the modules import each other)
+
 
 class Function(Node):
     """Base class of differentiable operations; subclass and call ``apply``."""
 
     _array_forward = False
     _is_view = False     # built-in ops whose output may alias their first input's memory
+    _non_differentiable = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -77,93 +80,104 @@ class Function(Node):
     # apply -------------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .._tensor import Tensor
-
-        record = False
-        if _state["grad"]:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
+        if not cls._array_forward:
+            return _apply_tensor_forward(cls, args, kwargs)
+        # built-in op: the hot path of every tensor operation, so it is kept short
+        arrays, record = [], False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._requires_grad:
                     record = True
-                    break
+            else:
+                arrays.append(a)
+        record = record and _state["grad"]
         ctx = object.__new__(cls)
-        ctx._to_save = ()
-        if cls._array_forward:
-            raw = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
-            if cls._is_view:
-                return _link_view(ctx, args, raw, record)
-            if not record:
-                if type(raw) is tuple:
-                    return tuple(Tensor._make(r) for r in raw)
-                return Tensor._make(raw)
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            outs = tuple(Tensor._make(r) for r in raw) if type(raw) is tuple else (Tensor._make(raw),)
-            keys = [a._data if isinstance(a, Tensor) else None for a in args]
-            out_keys = [o._data for o in outs]
+        raw = cls.forward(ctx, *arrays, **kwargs)
+        if cls._is_view:
+            return _link_view(ctx, args, arrays, raw, record)
+        if type(raw) is tuple:
+            outs = tuple(Tensor._make(r) for r in raw)
+            if record:
+                _link(ctx, args, arrays, outs, raw)
+            return outs
+        out = Tensor._make(raw)
+        if record:
+            _link(ctx, args, arrays, (out,), (raw,))
+        return out
+
+
+def _apply_tensor_forward(cls: type, args: tuple, kwargs: dict) -> Any:
+    """``apply`` of a user-defined Function: forward sees tensors and runs under ``no_grad``."""
+    ctx = object.__new__(cls)
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    record = _state["grad"] and any(ctx.needs_input_grad)
+    with no_grad():
+        if cls.setup_context is not Function.setup_context:
+            raw = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, raw)
         else:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            with no_grad():
-                if cls.setup_context is not Function.setup_context:
-                    raw = cls.forward(*args, **kwargs)
-                    cls.setup_context(ctx, args, raw)
-                else:
-                    raw = cls.forward(ctx, *args, **kwargs)
-            single = not isinstance(raw, tuple)
-            produced = (raw,) if single else raw
-            # outputs are fresh tensor objects sharing memory with what forward returned
-            outs = tuple(Tensor._make(r._data, r._storage) if isinstance(r, Tensor) else r for r in produced)
-            if not record:
-                return outs[0] if single else outs
-            keys = list(args)
-            out_keys = list(produced)
-        _link(ctx, args, keys, outs, out_keys)
-        if cls._array_forward:
-            return outs if type(raw) is tuple else outs[0]
-        return outs[0] if single else outs
+            raw = cls.forward(ctx, *args, **kwargs)
+    single = not isinstance(raw, tuple)
+    produced = (raw,) if single else raw
+    # outputs are fresh tensor objects sharing memory with what forward returned
+    outs = tuple(Tensor._make(r._data, r._storage) if isinstance(r, Tensor) else r for r in produced)
+    if record:
+        _link(ctx, args, list(args), outs, produced)
+    return outs[0] if single else outs
 
 
-def _link_view(node: Function, args: tuple, raw: Any, record: bool) -> Any:
+def _link_view(node: Function, args: tuple, arrays: list, raw: Any, record: bool) -> Any:
     """Wraps the outputs of a view op: those that alias the input share its storage and version."""
-    from .._tensor import Tensor
-
     base = args[0]
     outs = tuple((base._view_of(r) if np.may_share_memory(r, base._data) else Tensor._make(r))
                  for r in (raw if type(raw) is tuple else (raw,)))
     if record:
-        node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        _link(node, args, [a._data if isinstance(a, Tensor) else None for a in args], outs, [o._data for o in outs])
+        _link(node, args, arrays, outs, [o._data for o in outs])
     return outs if type(raw) is tuple else outs[0]
 
 
-def _link(node: Function, args: tuple, keys: list, outs: tuple, out_keys: list) -> None:
-    """Records ``node`` in the graph: edges to the inputs, outputs' grad_fn, saved tensors."""
-    from .._tensor import Tensor
+def _link(node: Function, args: tuple, keys: Sequence, outs: tuple, out_keys: Sequence) -> None:
+    """Records ``node`` in the graph: edges to the inputs, outputs' grad_fn, saved tensors.
 
-    node._edges = tuple(gradient_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
-    node._input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+    ``keys``/``out_keys`` are what forward saw and returned (arrays for built-in ops), used to
+    recognise which inputs and outputs ``save_for_backward`` was given.
+    """
+    needs, edges, meta = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            needs.append(a._requires_grad)
+            edges.append(gradient_edge(a))
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            needs.append(False)
+            edges.append((None, 0))
+            meta.append(None)
+    node.needs_input_grad, node._edges, node._input_meta = tuple(needs), tuple(edges), meta
     node._seq = next(_sequence)
     node._num_outputs = len(outs)
-    node._output_meta = tuple((o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outs)
-    non_diff = getattr(node, "_non_differentiable", ())
+    node._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
+    non_diff = node.__dict__.get("_non_differentiable", ())
     for i, o in enumerate(outs):
-        if isinstance(o, Tensor) and o.dtype.is_floating_point and not any(out_keys[i] is n for n in non_diff):
+        if isinstance(o, Tensor) and o._data.dtype.kind == "f":
+            if non_diff and any(out_keys[i] is n for n in non_diff):
+                continue
             o._requires_grad, o._grad_fn, o._output_nr = True, node, i
-    if node._to_save:
-        node._saved = [_save(x, args, keys, outs, out_keys) for x in node._to_save]
-    del node._to_save
-    if anomaly_mode.is_anomaly_enabled():
+    to_save = node.__dict__.pop("_to_save", None)
+    if to_save:
+        node._saved = [_save(x, args, keys, outs, out_keys) for x in to_save]
+    if anomaly_mode._enabled[0]:
         node._trace = anomaly_mode.current_stack()
 
 
-def _save(x: Any, args: tuple, keys: list, outs: tuple, out_keys: list) -> SavedTensor | None:
-    from .._tensor import Tensor
-
+def _save(x: Any, args: tuple, keys: Sequence, outs: tuple, out_keys: Sequence) -> SavedTensor | None:
     if x is None:
         return None
     for i, k in enumerate(out_keys):
         if x is k:
             return SavedTensor(outs[i], output_nr=i) if outs[i]._grad_fn is not None else SavedTensor(outs[i])
     for a, k in zip(args, keys):
-        if x is k:
+        if x is k and isinstance(a, Tensor):
             return SavedTensor(a)
     if isinstance(x, Tensor):
         return SavedTensor(x)
