@@ -1,0 +1,1 @@
+"""Side-by-side speed benchmarks of minitorch against PyTorch CPU, reported as ratios."""
