@@ -30,6 +30,8 @@ class UntypedStorage:
     def flat(self, dtype: np.dtype) -> np.ndarray:
         """The whole memory as a 1-D array of ``dtype`` (a view, not a copy)."""
         root = _root(self._owner)
+        if not root.flags.c_contiguous:      # a dense block laid out in another axis order (e.g. permuted)
+            root = root.transpose(np.argsort(root.strides, kind="stable")[::-1])
         if not root.flags.c_contiguous:
             raise RuntimeError("as_strided: the tensor's memory is not one contiguous block")
         return root.reshape(-1).view(dtype)

@@ -157,6 +157,8 @@ class Tensor:
     def type(self, dtype: Any = None) -> "str | Tensor":
         if dtype is None:
             return "minitorch." + self.dtype._legacy
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):     # "torch.DoubleTensor" / "minitorch.DoubleTensor"
+            dtype = next(d for d in _dtype.ALL_DTYPES if d._legacy == dtype.rsplit(".", 1)[-1])
         return self.to(_dtype.as_dtype(dtype))
 
     def is_inference(self) -> bool:
@@ -169,6 +171,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value and self._grad_fn is None and not self.dtype.is_floating_point:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -180,7 +184,7 @@ class Tensor:
                     "var_no_grad = var.detach().")
             return self
         if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (got {self.dtype})")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -207,8 +211,8 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has data of a different size: expected {list(self.shape)}, "
-                                   f"got {list(value.shape)}")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size")
             if value.dtype is not self.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: expected {self.dtype}, "
                                    f"got {value.dtype}")
@@ -238,7 +242,7 @@ class Tensor:
         return t
 
     def detach_(self) -> "Tensor":
-        if self._base is not None and self._base.requires_grad:
+        if self._base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._grad_fn, self._requires_grad, self._output_nr = None, False, 0
         return self
@@ -372,14 +376,20 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return bool(self._data.reshape(()))
 
+    def _python_scalar(self) -> "float | int | bool":
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point or self._data.size != 1:

@@ -112,7 +112,7 @@ def _laid_out(fw: Any, arr: np.ndarray, layout: str, requires_grad: bool) -> Any
         arr[...] = arr[:1]                       # equal rows, so a stride-0 view can hold them
         t = fw.from_numpy(np.ascontiguousarray(arr[:1])).expand(*arr.shape)
     else:
-        t = fw.from_numpy(np.ascontiguousarray(arr))
+        t = fw.from_numpy(np.array(arr, order="C"))
     t = t.detach()
     return t.requires_grad_(True) if requires_grad else t
 

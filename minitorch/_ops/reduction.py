@@ -1,9 +1,15 @@
-"""Reductions: mirrors ``torch.sum`` and ``torch.mean`` (``dim`` as int or tuple, ``keepdim``), and
-``sum_to_shape``, the single helper that undoes broadcasting in backward.
+"""Reductions: mirrors ``torch.sum``, ``mean``, ``prod``, ``var``/``std`` (``correction``/``unbiased``),
+``var_mean``/``std_mean``, ``amax``/``amin``, ``argmax``/``argmin``, ``logsumexp``, ``softmax``/``log_softmax``,
+``cumsum``/``cumprod``, ``all``/``any``, ``count_nonzero`` and ``norm`` (``dim`` as int or tuple, ``keepdim``),
+plus ``sum_to_shape``, the single helper that undoes broadcasting in backward.
+
+Forwards are NumPy; backwards are minitorch ops (differentiable again). Masks a backward needs (ties of a
+max, zeros of a product) are computed once in forward and saved as constants.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import functools
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -11,8 +17,11 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
+from .elementwise import where
 
-__all__ = ["sum", "mean", "sum_to_shape"]
+__all__ = ["sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "amax", "amin", "argmax", "argmin",
+           "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod", "all", "any", "count_nonzero", "norm",
+           "sum_to_shape"]
 
 
 def normalize_dims(dim: "int | Sequence[int] | None", ndim: int) -> tuple[int, ...]:
@@ -22,8 +31,25 @@ def normalize_dims(dim: "int | Sequence[int] | None", ndim: int) -> tuple[int, .
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = tuple(sorted(_wrap_dim(int(d), ndim) for d in dims))
     if len(set(out)) != len(out):
-        raise RuntimeError(f"dim {out} appears multiple times in the list of dims")
+        raise RuntimeError(f"dim {next(d for d in out if out.count(d) > 1)} appears multiple times in the list of dims")
     return out
+
+
+def reduce_dims(dim: Any, ndim: int) -> tuple[int, ...]:
+    """The dims a reduction runs over: as ``normalize_dims``, but an empty list means all (torch's rule)."""
+    if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
+        dim = None
+    return normalize_dims(dim, ndim)
+
+
+def accepts_axis(fn: Callable) -> Callable:
+    """Lets ``fn`` take NumPy's ``axis=`` as an alias of ``dim=``, as torch's reductions do."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+    return wrapper
 
 
 def expand_reduced(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
@@ -33,6 +59,28 @@ def expand_reduced(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Te
     return grad.expand(shape)
 
 
+def _const(a: np.ndarray) -> Tensor:
+    return Tensor._make(np.asarray(a))
+
+
+def _require_float(input: Tensor, msg: str) -> None:
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(msg)
+
+
+def _check_nonempty(a: np.ndarray, dims: tuple, op: str, whole: bool) -> None:
+    """torch's errors for max-like reductions over nothing."""
+    if a.size:
+        return
+    if whole:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if a.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
+
+
+# sum / mean / prod -----------------------------------------------------------------------------------------
 class Sum(Function):
     _array_forward = True
 
@@ -41,19 +89,36 @@ class Sum(Function):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if dtype is None and a.dtype.kind in "biu":
             dtype = _dtype.int64
-        return np.sum(a, axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.np)
+        return np.add.reduce(a, axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.np)
 
     @staticmethod
     def backward(ctx, grad):
         return expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim), None, None, None
 
 
+class Mean(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        ctx.count = int(np.prod([a.shape[d] for d in dims]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.true_divide(np.add.reduce(a, axis=dims, keepdims=keepdim), a.dtype.type(ctx.count))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return expand_reduced(grad / ctx.count, ctx.shape, ctx.dims, ctx.keepdim), None, None
+
+
 @tensor_method
+@accepts_axis
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    return Sum.apply(input, normalize_dims(dim, input.dim()), keepdim, dtype)
+    return Sum.apply(input, reduce_dims(dim, input.dim()), keepdim, dtype)
 
 
 @tensor_method
+@accepts_axis
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: _dtype.dtype | None = None) -> Tensor:
     dt = dtype or input.dtype
     if not dt.is_floating_point:
@@ -61,9 +126,427 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: _dtype
                            f"or complex dtype. Got: {dt._legacy.replace('Tensor', '')}")
     if dtype is not None:
         input = input.to(dtype)
-    dims = normalize_dims(dim, input.dim())
-    count = int(np.prod([input.shape[d] for d in dims])) if dims else 1
-    return Sum.apply(input, dims, keepdim, None) / count
+    return Mean.apply(input, reduce_dims(dim, input.dim()), keepdim)
+
+
+class Prod(Function):
+    """Gradient: ``out / x`` without zeros; with zeros, the product of the other elements (torch's rule:
+    one zero gets the product of the rest, everything else 0), written so that double backward is right
+    for inputs with at most one zero per reduced slice."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, dtype):
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        if dtype is None and a.dtype.kind in "biu":
+            dtype = _dtype.int64
+        out = np.multiply.reduce(a, axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.np)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        g = expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        zeros = _const(x._data == 0)
+        if not zeros._data.any():
+            return g * expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim) / x, None, None, None
+        count = np.add.reduce(zeros._data, axis=ctx.dims, keepdims=True)
+        one, none = _const((count == 1).astype(x._data.dtype)), _const((count == 0).astype(x._data.dtype))
+        x_safe = x.masked_fill(zeros, 1)
+        rest = Prod.apply(x_safe, ctx.dims, True, None)              # product of the non-zero elements
+        zero_value = x.masked_fill(_const(~zeros._data), 0).sum(ctx.dims, keepdim=True)   # the lone zero, in the graph
+        others = where(zeros, rest * one, rest * (zero_value * one + none) / x_safe)
+        return g * others, None, None, None
+
+
+@tensor_method
+@accepts_axis
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: _dtype.dtype | None = None) -> Tensor:
+    return Prod.apply(input, reduce_dims(dim, input.dim()), keepdim, dtype)
+
+
+# var / std -------------------------------------------------------------------------------------------------
+class Var(Function):
+    """Variance (``root=False``) or standard deviation (``root=True``) with ``correction``."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, correction, keepdim, root):
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.root = a.shape, dims, keepdim, root
+        n = int(np.prod([a.shape[d] for d in dims]))
+        ctx.dof = n - correction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centered = a - np.add.reduce(a, axis=dims, keepdims=True) / a.dtype.type(n)
+            out = np.add.reduce(centered * centered, axis=dims, keepdims=keepdim) / a.dtype.type(max(ctx.dof, 0))
+            out = (np.sqrt(out) if root else out).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if ctx.root:        # d std = d var / (2 std), 0 where std == 0 (torch)
+            zero = out._data == 0
+            grad = grad / (2 * out.masked_fill(_const(zero), 1)) * _const((~zero).astype(out._data.dtype))
+        g = expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
+        centered = x - x.mean(ctx.dims, keepdim=True)
+        return g * centered * (2.0 / ctx.dof if ctx.dof > 0 else float("inf")), None, None, None, None
+
+
+def _var_args(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> tuple:
+    if isinstance(dim, bool):                      # legacy var(input, unbiased)
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise RuntimeError("var(): cannot specify both unbiased and correction")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    _require_float(input, "std and var only support floating point and complex dtypes")
+    return reduce_dims(dim, input.dim()), correction, keepdim
+
+
+@tensor_method
+@accepts_axis
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | float | None = None) -> Tensor:
+    return Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction), False)
+
+
+@tensor_method
+@accepts_axis
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | float | None = None) -> Tensor:
+    return Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction), True)
+
+
+@accepts_axis
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | float | None = None) -> tuple[Tensor, Tensor]:
+    dims, correction, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
+    return Var.apply(input, dims, correction, keepdim, False), mean(input, dims, keepdim)
+
+
+@accepts_axis
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction: int | float | None = None) -> tuple[Tensor, Tensor]:
+    dims, correction, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
+    return Var.apply(input, dims, correction, keepdim, True), mean(input, dims, keepdim)
+
+
+# amax / amin / argmax / argmin -----------------------------------------------------------------------------
+class AMax(Function):
+    """Max (or min) over ``dims``; the gradient is split evenly among tied extremes (torch's rule)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, smallest, op):
+        _check_nonempty(a, dims, op, whole=False)
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        out = (np.minimum if smallest else np.maximum).reduce(a, axis=dims, keepdims=True)
+        out = out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        out = expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim)
+        return expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim) * _tie_share(x._data, out._data, ctx.dims), \
+            None, None, None, None
+
+
+def _tie_share(a: np.ndarray, extreme: np.ndarray, dims: tuple) -> Tensor:
+    """1/k at each of the k elements equal to their slice's extreme (NaN counts as equal to NaN), else 0."""
+    ties = (a == extreme) | (np.isnan(a) & np.isnan(extreme))
+    return _const(ties / np.add.reduce(ties, axis=dims, keepdims=True, dtype=a.dtype))
+
+
+@tensor_method
+@accepts_axis
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    if input.numel() == 0 and (dim is None or dim == () or dim == []):
+        _check_nonempty(input._data, (), "amax", whole=True)
+    return AMax.apply(input, reduce_dims(dim, input.dim()), keepdim, False, "amax")
+
+
+@tensor_method
+@accepts_axis
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    if input.numel() == 0 and (dim is None or dim == () or dim == []):
+        _check_nonempty(input._data, (), "amin", whole=True)
+    return AMax.apply(input, reduce_dims(dim, input.dim()), keepdim, True, "amin")
+
+
+def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, fn: Any, op: str) -> Tensor:
+    a = input._data
+    if dim is None:
+        if a.size == 0:
+            raise IndexError(f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
+        idx = np.asarray(fn(a), dtype=np.int64)
+        return Tensor._make(idx.reshape([1] * a.ndim) if keepdim else idx)
+    d = _wrap_dim(dim, max(a.ndim, 1))
+    if a.ndim == 0:
+        return Tensor._make(np.zeros((), np.int64))
+    _check_nonempty(a, (d,), op, whole=False)
+    return Tensor._make(fn(a, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+@tensor_method
+@accepts_axis
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(input, dim, keepdim, np.argmax, "argmax")
+
+
+@tensor_method
+@accepts_axis
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")
+
+
+# logsumexp / softmax / log_softmax -------------------------------------------------------------------------
+def _stable_max(a: np.ndarray, axis: Any) -> np.ndarray:
+    """The shift that keeps ``exp`` from overflowing: the max, with infinities (and empty slices) as 0."""
+    m = np.maximum.reduce(a, axis=axis, keepdims=True, initial=-np.inf)
+    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+
+
+def _as_float(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype.kind == "f" else a.astype(_dtype.get_default_dtype().np)
+
+
+class LogSumExp(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        a = _as_float(a)
+        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        m = _stable_max(a, dims)
+        with np.errstate(divide="ignore"):
+            out = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
+        out = out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        out = expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim)
+        return expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim) * (x - out).exp(), None, None
+
+
+@tensor_method
+@accepts_axis
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    return LogSumExp.apply(input, reduce_dims(dim, input.dim()), keepdim)
+
+
+class Softmax(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim, log):
+        ctx.dim, ctx.log = dim, log
+        shifted = a - _stable_max(a, dim)
+        e = np.exp(shifted)
+        s = np.add.reduce(e, axis=dim, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = shifted - np.log(s) if log else e / s
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        if ctx.log:
+            return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None
+
+
+def _softmax(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        kernel = "log_softmax_lastdim_kernel_impl" if log else "softmax_lastdim_kernel_impl"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
+    if dim is None:
+        raise TypeError(f"{'log_softmax' if log else 'softmax'}() missing required argument 'dim'")
+    d = _wrap_dim(dim, max(input.dim(), 1))
+    return Softmax.apply(input, d if input.dim() else None, log)
+
+
+@tensor_method
+@accepts_axis
+def softmax(input: Tensor, dim: Any = None, dtype: _dtype.dtype | None = None) -> Tensor:
+    return _softmax(input, dim, dtype, False)
+
+
+@tensor_method
+@accepts_axis
+def log_softmax(input: Tensor, dim: Any = None, dtype: _dtype.dtype | None = None) -> Tensor:
+    return _softmax(input, dim, dtype, True)
+
+
+# cumsum / cumprod ------------------------------------------------------------------------------------------
+def _reverse_cumsum(g: Tensor, dim: int) -> Tensor:
+    return g.flip(dim).cumsum(dim).flip(dim)
+
+
+class CumSum(Function):
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim, dtype):
+        ctx.dim = dim
+        if dtype is None and a.dtype.kind in "biu":
+            dtype = _dtype.int64
+        return np.cumsum(a, axis=dim, dtype=None if dtype is None else dtype.np).reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad if ctx.dim is None else _reverse_cumsum(grad, ctx.dim)), None, None
+
+
+class CumProd(Function):
+    """Gradient: ``reverse_cumsum(g * out) / x`` without zeros. With zeros in a slice, the exact formula
+    ``dx_k = sum_{i >= k} g_i * prod_{j <= i, j != k} x_j``, evaluated for all (k, i) at once on an
+    (n, n) matrix per slice: O(n^2) memory, used only when the input has zeros (as torch falls back)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, dim, dtype):
+        ctx.dim = dim
+        if dtype is None and a.dtype.kind in "biu":
+            dtype = _dtype.int64
+        out = np.cumprod(a, axis=dim, dtype=None if dtype is None else dtype.np).reshape(a.shape)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        if ctx.dim is None:
+            return grad, None, None
+        if not (x._data == 0).any():
+            return _reverse_cumsum(grad * out, ctx.dim) / x, None, None
+        xm, gm = x.movedim(ctx.dim, -1), grad.movedim(ctx.dim, -1)
+        n = xm.shape[-1]
+        eye = _const(np.eye(n, dtype=bool))
+        rows = where(eye, _const(np.ones((), x._data.dtype)), xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
+        partial = rows.cumprod(-1) * _const(np.triu(np.ones((n, n), x._data.dtype)))   # [k, i]
+        return (partial * gm.unsqueeze(-2)).sum(-1).movedim(-1, ctx.dim), None, None
+
+
+def _cumulative(cls: type, input: Tensor, dim: int, dtype: Any) -> Tensor:
+    d = _wrap_dim(dim, max(input.dim(), 1))
+    return cls.apply(input, d if input.dim() else None, dtype)
+
+
+@tensor_method
+@accepts_axis
+def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    return _cumulative(CumSum, input, dim, dtype)
+
+
+@tensor_method
+@accepts_axis
+def cumprod(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
+    return _cumulative(CumProd, input, dim, dtype)
+
+
+# all / any / count_nonzero ---------------------------------------------------------------------------------
+def _logical_reduce(fn: Any, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    a = input._data
+    out = fn(a, axis=reduce_dims(dim, a.ndim), keepdims=keepdim)
+    return Tensor._make(np.asarray(out, dtype=np.uint8 if a.dtype == np.uint8 else np.bool_))
+
+
+@tensor_method
+@accepts_axis
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _logical_reduce(np.all, input, dim, keepdim)
+
+
+@tensor_method
+@accepts_axis
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _logical_reduce(np.any, input, dim, keepdim)
+
+
+@tensor_method
+@accepts_axis
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    a = input._data
+    return Tensor._make(np.asarray(np.count_nonzero(a, axis=reduce_dims(dim, a.ndim)), dtype=np.int64))
+
+
+# norm ------------------------------------------------------------------------------------------------------
+class Norm(Function):
+    """Vector p-norm over ``dims``; gradients as torch's ``norm_backward`` (0 at a zero vector)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.p = a.shape, dims, keepdim, p
+        x = np.abs(a)
+        if np.isinf(p):
+            if a.size == 0:
+                raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the "
+                                   "operation does not have an identity")
+            out = (np.maximum if p > 0 else np.minimum).reduce(x, axis=dims, keepdims=True)
+        else:
+            with np.errstate(divide="ignore", over="ignore"):
+                if p == 0:
+                    out = np.add.reduce(x != 0, axis=dims, keepdims=True, dtype=a.dtype)
+                elif p == 1:
+                    out = np.add.reduce(x, axis=dims, keepdims=True)
+                elif p == 2:
+                    out = np.sqrt(np.add.reduce(x * x, axis=dims, keepdims=True))
+                else:
+                    out = np.add.reduce(x ** p, axis=dims, keepdims=True) ** (1.0 / p)
+        out = out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        out = expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim)
+        g, p = expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim), ctx.p
+        if p == 0:
+            return g * 0, None, None, None
+        if np.isinf(p):
+            return g * x.sign() * _tie_share(np.abs(x._data), out._data, ctx.dims), None, None, None
+        if p == 1:
+            return g * x.sign(), None, None, None
+        safe = out.masked_fill(_const(out._data == 0), 1)       # x == 0 wherever out == 0
+        if p == 2:
+            return g * x / safe, None, None, None
+        scaled = x.sign() * x.abs().masked_fill(_const(x._data == 0), 1).pow(p - 1)
+        return g * scaled / safe.pow(p - 1), None, None, None
+
+
+@tensor_method
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: _dtype.dtype | None = None) -> Tensor:
+    if dtype is not None:
+        input = input.to(dtype)
+    _require_float(input, "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                          f"Got {input.dtype._legacy[:-6]}")
+    if p == "fro" or p is None:
+        p = 2
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): p={p!r} is not supported by minitorch (only vector norms and 'fro')")
+    dims = reduce_dims(dim, input.dim())
+    if input.numel() == 0 and not dims:
+        dims = tuple(range(input.dim()))
+    return Norm.apply(input, float(p), dims, keepdim)
 
 
 def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:

@@ -1,13 +1,16 @@
-"""Views and shape ops: mirrors ``Tensor.view``, ``reshape``, ``permute``, ``transpose``, ``t``, ``T``,
-``mT``, ``expand``, ``expand_as``, ``squeeze``, ``unsqueeze``, ``flatten``, ``unflatten``, ``narrow``,
-``select``, ``unbind``, ``as_strided``, ``contiguous`` and ``clone``.
+"""Views and shape ops: mirrors ``Tensor.view`` (also ``view(dtype)``), ``reshape``, ``permute``, ``transpose``,
+``t``, ``T``, ``mT``, ``expand``, ``expand_as``, ``squeeze``, ``unsqueeze``, ``flatten``, ``unflatten``,
+``narrow``, ``select``, ``unbind``, ``movedim``, ``as_strided``, ``as_strided_scatter``, ``contiguous`` and
+``clone``.
 
-A view shares its input's storage (NumPy views do the strided indexing). ``view`` follows torch's
-stride rule (it fails when a new dim would span non-contiguous memory); ``reshape`` views when it
-can and copies only when it must.
+A view shares its input's storage (NumPy views do the strided indexing) and has torch's strides and
+storage offset. ``view`` follows torch's stride rule (it fails when a new dim would span non-contiguous
+memory); ``reshape`` views when it can and copies only when it must; ``clone`` keeps the input's dim
+order as torch's ``preserve_format`` does.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 import numpy as np
@@ -17,14 +20,22 @@ from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
 
-__all__ = ["view_as", "reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "adjoint", "squeeze", "unsqueeze", "flatten", "ravel", "unflatten", "narrow", "select", "unbind", "as_strided", "as_strided_scatter", "clone", "movedim", "moveaxis", "broadcast_to", "expand", "expand_as", "contiguous"]
+# (view, view_as, expand, expand_as and contiguous are Tensor methods only, as in torch)
+__all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "adjoint", "squeeze", "unsqueeze", "flatten",
+           "ravel", "unflatten", "narrow", "select", "unbind", "as_strided", "as_strided_scatter", "clone", "movedim",
+           "moveaxis", "broadcast_to"]
 
 
-def _shape_arg(args: tuple) -> tuple:
+def _shape_arg(args: tuple, fn: str = "view", arg: str = "size") -> tuple:
     """Accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (torch's varargs-or-sequence convention)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
         args = tuple(args[0])
-    return tuple(int(a) for a in args)
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        pos, bad = next((i, a) for i, a in enumerate(args) if not hasattr(a, "__index__"))
+        raise TypeError(f"{fn}(): argument '{arg}' failed to unpack the object at pos {pos + 1} with error "
+                        f"\"type must be tuple of ints,but got {type(bad).__name__}\"") from None
 
 
 def infer_shape(shape: tuple, numel: int) -> tuple:
@@ -35,9 +46,12 @@ def infer_shape(shape: tuple, numel: int) -> tuple:
     for s in shape:
         if s != -1:
             if s < 0:
-                raise RuntimeError(f"invalid shape dimension {s}")
+                raise RuntimeError(f"invalid shape dimension {s} at index {shape.index(s)} of shape {list(shape)}")
             known *= s
     if -1 in shape:
+        if numel == 0 and known == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                               "unspecified dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
@@ -51,6 +65,8 @@ def view_strides(old_shape: tuple, old_strides: tuple, new_shape: tuple) -> list
     if not old_shape:
         return [1] * len(new_shape)
     if 0 in old_shape:
+        if tuple(new_shape) == tuple(old_shape):
+            return list(old_strides)
         return list(np.cumprod((1,) + tuple(max(s, 1) for s in new_shape[:0:-1]))[::-1])
     new_strides = [0] * len(new_shape)
     view_d = len(new_shape) - 1
@@ -85,8 +101,8 @@ class View(Function):
     def forward(ctx, a, shape, copy_if_needed):
         ctx.in_shape = a.shape
         shape = infer_shape(shape, a.size)
-        if a.flags.c_contiguous:
-            return a.reshape(shape)
+        if a.flags.c_contiguous and (not a.ndim or a.strides[-1] == a.itemsize):
+            return a.reshape(shape)                # torch's strides too (a size-1 last dim may have another)
         strides = view_strides(a.shape, tuple(s // a.itemsize for s in a.strides), shape)
         if strides is not None:
             return _strided_view(a, shape, strides)
@@ -98,6 +114,16 @@ class View(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.in_shape), None, None
+
+
+def _is_dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill its memory span without gaps or overlaps (in some dim order)."""
+    expected = a.itemsize
+    for stride, n in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
 
 
 class Permute(Function):
@@ -121,7 +147,14 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
-        return np.broadcast_to(a, shape)
+        lead = len(shape) - a.ndim
+        strides = [0] * lead + [st if n == m else 0 for st, n, m in zip(a.strides, a.shape, shape[lead:])]
+        for i in range(min(lead, len(shape) - 1) - 1, -1, -1):
+            if shape[i] == 1:                      # torch strides a new size-1 dim like a contiguous one
+                strides[i] = strides[i + 1] * shape[i + 1]
+        # writes are refused only where elements really share memory (as in torch)
+        aliased = any(st == 0 and n > 1 for st, n in zip(strides, shape))
+        return _np_as_strided(a, shape, strides, writeable=a.flags.writeable and not aliased)
 
     @staticmethod
     def backward(ctx, grad):
@@ -185,11 +218,39 @@ class BasicIndex(Function):
     @staticmethod
     def forward(ctx, a, key):
         ctx.in_shape, ctx.key = a.shape, key
-        return a[key]
+        if None in key:
+            return _unsqueeze_strides(a, key)
+        out = a[key]
+        if type(out) is not np.ndarray:            # an all-int key gives a NumPy scalar (a copy): take the 0-d view
+            out = a[key + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         return BasicIndexBackward.apply(grad, ctx.in_shape, ctx.key), None
+
+
+def _unsqueeze_strides(a: np.ndarray, key: tuple) -> np.ndarray:
+    """``a[key]`` where the dims that ``None`` inserts get torch's stride instead of NumPy's 0: torch
+    unsqueezes in key order, taking ``size * stride`` of the input dim the ``None`` stands before (1
+    past the end). A contiguous ``a`` gets them from a reshape that inserts those dims first."""
+    shape, plain, strides, pos = [], [], [], 0
+    for k in key:
+        if k is None:
+            shape.append(1)
+            plain.append(slice(None))
+            strides.append(a.shape[pos] * a.strides[pos] if pos < a.ndim else a.itemsize)
+            continue
+        n = a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis) if k is Ellipsis else 1
+        shape += a.shape[pos:pos + n]
+        plain.append(k)
+        strides += [None] * (n if k is Ellipsis else type(k) is slice)
+        pos += n
+    if a.flags.c_contiguous:
+        return a.reshape(shape + list(a.shape[pos:]))[tuple(plain)]
+    out = a[key]
+    full = [s if s is not None else o for s, o in zip(strides + [None] * (out.ndim - len(strides)), out.strides)]
+    return _np_as_strided(out, out.shape, full)
 
 
 class BasicIndexBackward(Function):
@@ -210,15 +271,53 @@ class BasicIndexBackward(Function):
 
 
 class Clone(Function):
+    """A copy; like torch's ``preserve_format`` it keeps the input's dim order (its exact strides when the
+    input is dense), unless ``contiguous``."""
+
     _array_forward = True
 
     @staticmethod
-    def forward(ctx, a):
-        return np.array(a, copy=True, order="C")
+    def forward(ctx, a, contiguous=False):
+        if contiguous or a.flags.c_contiguous or a.ndim < 2:
+            return np.array(a, copy=True, order="C")
+        item = a.itemsize
+        strides = [s // item for s in a.strides]
+        if not _is_dense(a):
+            strides = _dense_strides(a.shape, strides)
+        # a view of a fresh 1-D buffer, so that the storage stays one flat block
+        out = np.ndarray(a.shape, a.dtype, buffer=np.empty(a.size, a.dtype), strides=[s * item for s in strides])
+        np.copyto(out, a)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+
+def _dense_strides(shape: tuple, strides: list) -> list:
+    """torch's ``infer_dense_strides``: contiguous strides in the order of ``strides`` (0-strides keep theirs)."""
+    def should_swap(d0: int, d1: int) -> int:
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+    perm = list(range(len(shape)))[::-1]           # perm[0]: the fastest-moving dim
+    for i in range(1, len(perm)):                  # torch's stable insertion sort
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = should_swap(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    out, cur = [0] * len(shape), 1
+    for d in perm:
+        out[d] = cur
+        cur *= max(shape[d], 1)
+    return out
 
 
 # functions ------------------------------------------------------------------------------------------------
@@ -231,10 +330,24 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
 
 def _view_dtype(input: Tensor, dtype: Any) -> Tensor:
-    if dtype.itemsize != input.element_size() and input.dim() and input.stride(-1) != 1:
-        raise RuntimeError("self.stride(-1) must be 1 to view a tensor as a dtype with a different element size")
-    t = input._view_of(input._data.view(dtype.np))
-    return t
+    """A view of the same bytes as ``dtype`` (torch's checks when the element size changes)."""
+    old = input.element_size()
+    ratio = max(dtype.itemsize, old) // min(dtype.itemsize, old)
+    if dtype.itemsize != old:
+        what = f"to view {input.dtype._legacy[:-6]} as {dtype._legacy[:-6]} (different element sizes)"
+        if input.dim() == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        checks = [(input.stride(-1) == 1, "self.stride(-1) must be 1", input.stride(-1))]
+        if dtype.itemsize > old:
+            checks = ([(input.shape[-1] % ratio == 0, f"self.size(-1) must be divisible by {ratio}", input.shape[-1])]
+                      + checks + [(input.stride(d) % ratio == 0, f"self.stride({d}) must be divisible by {ratio}",
+                                   input.stride(d)) for d in range(input.dim() - 1)]
+                      + [(input.storage_offset() % ratio == 0, f"self.storage_offset() must be divisible by {ratio}",
+                          input.storage_offset())])
+        for ok, rule, got in checks:
+            if not ok:
+                raise RuntimeError(f"{rule} {what}, but got {got}")
+    return input._view_of(input._data.view(dtype.np))
 
 
 @tensor_method
@@ -244,7 +357,7 @@ def view_as(input: Tensor, other: Tensor) -> Tensor:
 
 @tensor_method
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    return View.apply(input, _shape_arg(shape), True)
+    return View.apply(input, _shape_arg(shape, "reshape", "shape"), True)
 
 
 @tensor_method
@@ -254,11 +367,12 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 @tensor_method
 def permute(input: Tensor, *dims: Any) -> Tensor:
-    dims = _shape_arg(dims)
+    dims = _shape_arg(dims, "permute", "dims")
     n = input.dim()
     if len(dims) != n:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
-                           f"of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to len(dims) = {len(dims)}")
+                           f"of the desired ordering of dimensions i.e. input.dim() = {n} is not equal to "
+                           f"len(dims) = {len(dims)}")
     wrapped = tuple(_wrap_dim(d, n) for d in dims)
     if len(set(wrapped)) != n:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -295,7 +409,8 @@ Tensor.H = property(lambda self: t(self))
 
 def _mT(self: Tensor) -> Tensor:
     if self.dim() < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.dim()}-D tensor.")
+        raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                           f"Got {self.dim()}-D tensor.")
     return transpose(self, -2, -1)
 
 
@@ -306,10 +421,11 @@ def adjoint(input: Tensor) -> Tensor:
 
 @tensor_method
 def expand(input: Tensor, *sizes: Any) -> Tensor:
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     n = input.dim()
     if len(sizes) < n:
-        raise RuntimeError(f"expand(minitorch.{input.dtype._legacy}{{{list(input.shape)}}}, size={list(sizes)}): the number "
+        raise RuntimeError(f"expand(minitorch.{input.dtype._legacy}{{{list(input.shape)}}}, size={list(sizes)}): "
+                           "the number "
                            f"of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions "
                            f"in the tensor ({n})")
     lead = len(sizes) - n
@@ -318,11 +434,13 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
         cur = input.shape[i - lead] if i >= lead else None
         if s == -1:
             if cur is None:
-                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension {i}")
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                                   f"dimension {i}")
             s = cur
         elif cur is not None and cur != 1 and cur != s:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
-                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(input.shape)}")
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(input.shape)}")
         shape.append(s)
     return Expand.apply(input, tuple(shape))
 
@@ -340,7 +458,7 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
 @tensor_method
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     from .reduction import normalize_dims
-    dims = normalize_dims(dim, input.dim()) if input.dim() else ()
+    dims = normalize_dims(dim, input.dim())
     shape = [n for i, n in enumerate(input.shape) if not (i in dims and n == 1)]
     return View.apply(input, tuple(shape), False)
 
@@ -372,12 +490,17 @@ def ravel(input: Tensor) -> Tensor:
 
 @tensor_method
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    if input.dim() == 0:
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, input.dim())
-    sizes = tuple(sizes)
+    sizes = _shape_arg((sizes,), "unflatten", "sizes")
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    inner = infer_shape(sizes, input.shape[d]) if -1 in sizes or int(np.prod(sizes)) != input.shape[d] else sizes
-    if int(np.prod(inner)) != input.shape[d]:
+    if sizes.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    n, known = input.shape[d], int(np.prod([s for s in sizes if s != -1]))
+    inner = tuple(n // known if s == -1 else s for s in sizes) if -1 in sizes and known and n % known == 0 else sizes
+    if int(np.prod(inner)) != n:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({input.shape[d]}) in the input tensor")
     return View.apply(input, tuple(input.shape[:d]) + inner + tuple(input.shape[d + 1:]), True)
@@ -385,13 +508,17 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
 
 @tensor_method
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    if input.dim() == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d]
     start = int(start)
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     start = start + size if start < 0 else start
-    if length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
     return BasicIndex.apply(input, key)
@@ -404,12 +531,15 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     d = _wrap_dim(dim, input.dim())
     size = input.shape[d]
     if not -size <= int(index) < size:
-        raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input.shape)} at dimension {dim}")
+        raise IndexError(f"select(): index {int(index)} out of range for tensor of size {list(input.shape)} "
+                         f"at dimension {dim}")
     return BasicIndex.apply(input, (slice(None),) * d + (int(index),))
 
 
 @tensor_method
 def unbind(input: Tensor, dim: int = 0) -> tuple:
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = _wrap_dim(dim, input.dim())
     return tuple(select(input, d, i) for i in range(input.shape[d]))
 
@@ -418,12 +548,16 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None) -> Tensor:
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape: {len(stride)} vs {len(size)}")
+        raise RuntimeError("mismatch in length of strides and shape")
     offset = input.storage_offset() if storage_offset is None else int(storage_offset)
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
     item = input.element_size()
     capacity = input._storage.nbytes() // item
     needed = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else offset
-    if offset < 0 or needed > capacity or any(s < 0 for s in stride):
+    if needed > capacity:
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, and "
                            f"itemsize {item} requiring a storage size of {needed * item} are out of bounds for "
                            f"storage of size {capacity * item}")
@@ -433,7 +567,7 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int], storag
 
 @tensor_method
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
-    return input if input.is_contiguous() else Clone.apply(input)
+    return input if input.is_contiguous() else Clone.apply(input, True)
 
 
 @tensor_method
@@ -446,6 +580,14 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     n = input.dim()
     src = [_wrap_dim(s, n) for s in ((source,) if isinstance(source, int) else source)]
     dst = [_wrap_dim(d, n) for d in ((destination,) if isinstance(destination, int) else destination)]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain "
+                           f"the same number of dims as destination ({list(dst)} dims)")
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
+    if n == 0:
+        return View.apply(input, (), False)
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
-from . import graph
+from . import functional, graph
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
@@ -41,8 +41,8 @@ def _make_grads(outputs: tuple, grad_outputs: tuple, is_grads_batched: bool = Fa
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                                f"has a shape of {out.shape}.")
-        else:
-            g = g.detach() if not g.requires_grad else g
+        elif not g.requires_grad:        # a view of the caller's tensor: .grad never aliases it
+            g = Tensor._make(g._data.view(), g._storage)
         grads.append(g)
     return grads
 
@@ -56,7 +56,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
         retain_graph = create_graph
     inputs = _as_tuple(inputs) if inputs is not None else None
     if inputs is not None and len(inputs) == 0:
-        raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     run_backward(tensors, grads, retain_graph, create_graph, inputs, accumulate=True)
 
 
@@ -80,5 +80,5 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 __all__ = ["Function", "FunctionCtx", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
-           "set_detect_anomaly", "is_anomaly_enabled", "once_differentiable", "graph", "gradcheck",
+           "set_detect_anomaly", "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "once_differentiable", "functional", "graph", "gradcheck",
            "gradgradcheck", "GradcheckError"]

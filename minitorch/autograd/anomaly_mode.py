@@ -10,10 +10,15 @@ import traceback
 from typing import Any
 
 _enabled = [False]
+_check_nan = [True]
 
 
 def is_anomaly_enabled() -> bool:
     return _enabled[0]
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return _enabled[0] and _check_nan[0]
 
 
 def current_stack() -> list[str]:
@@ -24,14 +29,14 @@ class set_detect_anomaly:
     """Turns anomaly detection on or off at once; restores the previous setting on exit."""
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self._prev = _enabled[0]
-        _enabled[0] = bool(mode)
+        self._prev = (_enabled[0], _check_nan[0])
+        _enabled[0], _check_nan[0] = bool(mode), bool(check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: Any) -> None:
-        _enabled[0] = self._prev
+        _enabled[0], _check_nan[0] = self._prev
 
 
 class detect_anomaly:
@@ -41,11 +46,11 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self) -> None:
-        self._prev = _enabled[0]
-        _enabled[0] = True
+        self._prev = (_enabled[0], _check_nan[0])
+        _enabled[0], _check_nan[0] = True, self.check_nan
 
     def __exit__(self, *exc: Any) -> None:
-        _enabled[0] = self._prev
+        _enabled[0], _check_nan[0] = self._prev
 
     def __call__(self, fn):
         @functools.wraps(fn)

@@ -75,9 +75,9 @@ def run_backward(roots: Sequence, grad_roots: Sequence, retain_graph: bool, crea
                 input_grads = _call_backward(node, grads)
                 if not retain_graph:
                     node._release()
-                for (child, nr), g, meta in zip(node._edges, input_grads, node._input_meta):
+                for i, ((child, nr), g, meta) in enumerate(zip(node._edges, input_grads, node._input_meta)):
                     if child is not None and g is not None and id(child) in needed:
-                        _add_to_buffer(buffers, child, nr, _validate(node, g, meta))
+                        _add_to_buffer(buffers, child, nr, _validate(node, i, g, meta))
             for child in children:
                 deps[id(child)] -= 1
                 if deps[id(child)] == 0:
@@ -90,7 +90,7 @@ def run_backward(roots: Sequence, grad_roots: Sequence, retain_graph: bool, crea
     result = []
     for t, (n, nr) in zip(inputs, input_edges):
         g = captured.get((id(n), nr))
-        if accumulate and t._grad_fn is not None and g is not None:
+        if accumulate and t._grad_fn is not None and g is not None and not t._retains_grad:   # else its hook did
             _accumulate(t, g, create_graph)
         if g is None and not accumulate and not allow_unused:
             raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
@@ -187,18 +187,18 @@ def _call_backward(node: Node, grads: list) -> tuple:
             replaced = fn(out, tuple(grads))
             if replaced is not None:
                 out = tuple(replaced)
-    if anomaly_mode.is_anomaly_enabled():
+    if anomaly_mode.is_anomaly_check_nan_enabled():
         _check_nan(node, out)
     return out
 
 
-def _validate(node: Node, g, meta):
+def _validate(node: Node, index: int, g, meta):
     """Reduces a gradient to its input's shape (undoing broadcasting) and casts it to its dtype."""
     shape, np_dtype = meta
     if g._data.shape != shape:
         from .._ops.reduction import sum_to_shape
         if not _broadcastable_to(g._data.shape, shape):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient - got {list(g.shape)} "
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got {list(g.shape)} "
                                f"but expected shape compatible with {list(shape)}")
         g = sum_to_shape(g, shape)
     if g._data.dtype != np_dtype and np_dtype.kind == "f":
@@ -219,7 +219,7 @@ def _accumulate(variable, g, create_graph: bool) -> None:
         if not create_graph:
             g = g.detach()
             if not g._data.flags.c_contiguous or g._data.base is not None or not g._data.flags.writeable:
-                g = g.clone()
+                g = g.contiguous() if not g._data.flags.c_contiguous else g.clone()   # .grad: C layout
         variable._grad = g
     elif create_graph or variable.grad.requires_grad:
         variable._grad = variable.grad + g

@@ -134,6 +134,10 @@ def _link_view(node: Function, args: tuple, arrays: list, raw: Any, record: bool
                  for r in (raw if type(raw) is tuple else (raw,)))
     if record:
         _link(node, args, arrays, outs, [o._data for o in outs])
+    elif base._requires_grad:            # a view taken under no_grad still requires grad (as a leaf), as in torch
+        for o in outs:
+            if o._base is not None and o._data.dtype.kind == "f":
+                o._requires_grad = True
     return outs if type(raw) is tuple else outs[0]
 
 
@@ -202,10 +206,34 @@ class FunctionCtx:
 
 
 def once_differentiable(fn):
-    """Marks a backward as not differentiable twice: it runs under ``no_grad``."""
+    """Marks a backward as not differentiable twice: it runs under ``no_grad``; when its incoming gradients
+    require grad (``create_graph``), its results get a node that raises if differentiated, as in torch."""
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not _state["grad"] or not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        marked = tuple(_DelayedError.apply(o.detach().requires_grad_()) if isinstance(o, Tensor)
+                       and o.dtype.is_floating_point else o for o in ((outputs,) if single else outputs))
+        return marked[0] if single else marked
     return wrapper
+
+
+class _DelayedError(Function):
+    """Identity whose backward raises: the outputs of a ``once_differentiable`` backward (torch's DelayedError)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+_DelayedError._node_name = "Error"

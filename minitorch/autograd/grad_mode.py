@@ -99,20 +99,20 @@ class set_grad_enabled(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like ``no_grad`` and also reported by ``is_inference_mode_enabled``; ``mode=False`` is a no-op."""
+    """Like ``no_grad`` and also reported by ``is_inference_mode_enabled``; ``inference_mode(False)`` turns
+    both off (grad mode on), as torch's does. Usable bare as a decorator: ``@inference_mode``."""
 
-    def __init__(self, mode: bool = True):
-        self._mode = bool(mode)
+    def __new__(cls, mode: "bool | Callable" = True):
+        self = super().__new__(cls)
+        if callable(mode):
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode: "bool | Callable" = True):
+        self._mode = bool(mode) if not callable(mode) else True
         self._grad = not self._mode
         self._inference = self._mode
-
-    def __enter__(self) -> None:
-        if self._mode:
-            super().__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._mode:
-            super().__exit__(*exc)
 
     def clone(self) -> "inference_mode":
         return inference_mode(self._mode)

@@ -104,6 +104,7 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Sequence | None = N
     """Checks second derivatives: gradcheck of ``(inputs, cotangents) -> vjp(func, inputs, cotangents)``."""
     from .._tensor import Tensor
     from . import grad as autograd_grad
+    from .grad_mode import enable_grad
     inputs = _as_tuple(inputs)
     outs = _differentiable_outputs(func(*inputs))
     rng = np.random.default_rng(0)
@@ -116,8 +117,9 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Sequence | None = N
 
     def vjp(*args: Any) -> tuple:
         xs, cs = args[:n], args[n:]
-        o = [y for y in _differentiable_outputs(func(*xs)) if y.requires_grad]
-        grads = autograd_grad(o, [xs[i] for i in wrt], list(cs[:len(o)]), create_graph=True, allow_unused=True)
+        with enable_grad():      # the finite differences call this under no_grad: the vjp needs its graph
+            o = [y for y in _differentiable_outputs(func(*xs)) if y.requires_grad]
+            grads = autograd_grad(o, [xs[i] for i in wrt], list(cs[:len(o)]), create_graph=True, allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(vjp, inputs + cots, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)

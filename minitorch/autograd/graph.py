@@ -9,6 +9,8 @@ cycle forms; unpacking rebuilds them, as torch's SavedVariable does.
 from __future__ import annotations
 
 import itertools
+import re
+import weakref
 from typing import Callable
 
 _sequence = itertools.count()
@@ -81,7 +83,7 @@ class AccumulateGrad(Node):
 class SavedTensor:
     """A tensor saved for backward, with the storage version it had when saved."""
 
-    __slots__ = ("tensor", "version", "output_nr", "data", "storage", "requires_grad")
+    __slots__ = ("tensor", "version", "output_nr", "data", "storage", "requires_grad", "output")
 
     def __init__(self, tensor, output_nr: int | None = None):
         self.version = tensor._storage._version
@@ -92,6 +94,7 @@ class SavedTensor:
             self.tensor = None
             self.data, self.storage = tensor._data, tensor._storage
             self.requires_grad = tensor._requires_grad
+            self.output = weakref.ref(tensor)      # only to name its current grad_fn in the error below
 
     def unpack(self, node: Node):
         from .._tensor import Tensor
@@ -104,12 +107,16 @@ class SavedTensor:
                 t._requires_grad, t._grad_fn, t._output_nr = True, node, self.output_nr
             current = self.storage._version
         if current != self.version:
-            where = f", which is output {t._output_nr} of {t._grad_fn.name()}," if t._grad_fn else ""
+            current_fn = t._grad_fn
+            if self.output_nr is not None and self.output() is not None:
+                current_fn = self.output()._grad_fn        # the node of the in-place op that modified it
+            op = re.sub(r"Backward\d*$", "", current_fn.name()) if current_fn else ""
+            where = f", which is output {t._output_nr} of {op}," if op else ""
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: [{t.type()} {list(t.shape)}]{where} is at version {current}; expected "
                 f"version {self.version} instead. Hint: enable anomaly detection to find the operation "
-                "that failed to compute its gradient, with minitorch.autograd.set_detect_anomaly(True).")
+                "that failed to compute its gradient, with minitorch.autograd.set_detect_anomaly(True, check_nan=False).")
         return t
 
 

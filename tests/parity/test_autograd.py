@@ -1,0 +1,171 @@
+"""Parity of ``minitorch.autograd.functional`` (jacobian, hessian, vjp, jvp, hvp, vhp) with
+``torch.autograd.functional``: values, shapes and the nesting of the results (tensor vs tuple vs tuple of
+tuples), ``create_graph``, ``strict``; plus higher-order gradients of composite functions vs torch."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import minitorch
+
+RNG = np.random.default_rng(0)
+A = RNG.standard_normal(3)
+B = RNG.standard_normal((2, 3))
+S = np.array([0.7])
+
+
+def _to(fw, x):
+    if isinstance(x, tuple):
+        return tuple(_to(fw, y) for y in x)
+    return fw.tensor(x, dtype=fw.float64)
+
+
+def _compare(ours, theirs, tol=1e-10):
+    """Same nesting (tensor / tuple / tuple of tuples), shapes, dtypes and values."""
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs), (type(ours), len(theirs))
+        for a, b in zip(ours, theirs):
+            _compare(a, b, tol)
+        return
+    assert isinstance(theirs, torch.Tensor) and isinstance(ours, minitorch.Tensor), (type(ours), type(theirs))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.requires_grad == theirs.requires_grad
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=tol, atol=tol)
+
+
+def _run(name, f, inputs, **kwargs):
+    results = []
+    for fw in (minitorch, torch):
+        kw = {k: (_to(fw, v) if isinstance(v, (np.ndarray, tuple)) else v) for k, v in kwargs.items()}
+        results.append(getattr(fw.autograd.functional, name)(lambda *xs: f(fw, *xs), _to(fw, inputs), **kw))
+    _compare(*results)
+    return results
+
+
+FUNCS = {
+    "jacobian_single": ("jacobian", lambda fw, x: x.exp() * x.sin(), A, {}),
+    "jacobian_tuple_inputs": ("jacobian", lambda fw, x, y: (x * y).tanh(), (A, B), {}),
+    "jacobian_tuple_outputs": ("jacobian", lambda fw, x: (x.exp(), (x * x).sum()), A, {}),
+    "jacobian_tuple_both": ("jacobian", lambda fw, x, y: (x * y, x.sigmoid()), (A, B), {}),
+    "jacobian_unused_input": ("jacobian", lambda fw, x, y: x * 2, (A, B), {}),
+    "jacobian_scalar_io": ("jacobian", lambda fw, x: (x * x).sum(), S, {}),
+    "jacobian_create_graph": ("jacobian", lambda fw, x: x.pow(3), A, {"create_graph": True}),
+    "jacobian_vectorize_flag": ("jacobian", lambda fw, x: x.cos(), A, {"vectorize": True}),
+    "hessian_single": ("hessian", lambda fw, x: (x.exp() * x).sum(), A, {}),
+    "hessian_tuple": ("hessian", lambda fw, x, y: (x * y * y).sum(), (A, B), {}),
+    "hessian_matrix_input": ("hessian", lambda fw, x: (x @ x.t()).sin().sum(), B, {}),
+    "vjp_single": ("vjp", lambda fw, x: x.exp() * 2, A, {"v": A}),
+    "vjp_scalar_default_v": ("vjp", lambda fw, x: (x * x).sum(), A, {}),
+    "vjp_tuple": ("vjp", lambda fw, x, y: x * y, (A, B), {"v": B}),
+    "vjp_tuple_outputs": ("vjp", lambda fw, x: (x * 2, x.exp()), A, {"v": (A, A)}),
+    "vjp_create_graph": ("vjp", lambda fw, x: x.tanh(), A, {"v": A, "create_graph": True}),
+    "jvp_single": ("jvp", lambda fw, x: x.exp() * x, A, {"v": A}),
+    "jvp_scalar_default_v": ("jvp", lambda fw, x: x.sin(), S, {}),
+    "jvp_tuple": ("jvp", lambda fw, x, y: (x * y, x * 3), (A, B), {"v": (A, B)}),
+    "jvp_create_graph": ("jvp", lambda fw, x: x.pow(2), A, {"v": A, "create_graph": True}),
+    "vhp_single": ("vhp", lambda fw, x: (x.exp() * x).sum(), A, {"v": A}),
+    "vhp_tuple": ("vhp", lambda fw, x, y: (x * y * y).sum(), (A, B), {"v": (A, B)}),
+    "hvp_single": ("hvp", lambda fw, x: (x.sin() * x * x).sum(), A, {"v": A}),
+    "hvp_tuple": ("hvp", lambda fw, x, y: (x * y * y * x).sum(), (A, B), {"v": (A, B)}),
+    "hvp_scalar_default_v": ("hvp", lambda fw, x: (x * x * x).sum(), S, {}),
+}
+
+
+@pytest.mark.parametrize("case", list(FUNCS), ids=list(FUNCS))
+def test_functional_parity(case):
+    name, f, inputs, kwargs = FUNCS[case]
+    _run(name, f, inputs, **kwargs)
+
+
+def test_functional_create_graph_allows_differentiating_the_result():
+    grads = []
+    for fw in (minitorch, torch):
+        x = fw.tensor(A, dtype=fw.float64, requires_grad=True)
+        jac = fw.autograd.functional.jacobian(lambda t: t.pow(3), x, create_graph=True)
+        jac.sum().backward()
+        grads.append(x.grad)
+    _compare(grads[0], grads[1])
+
+
+def test_functional_results_are_detached_without_create_graph():
+    x = minitorch.tensor(A, requires_grad=True)
+    out, v = minitorch.autograd.functional.vjp(lambda t: t * t, x, minitorch.ones(3))
+    assert not out.requires_grad and not v.requires_grad
+    assert x.grad is None
+
+
+BAD = {
+    "strict_independent_input": ("jacobian", lambda fw, x, y: x * 2, (A, B), {"strict": True},
+                                 "independent of input 1"),
+    "vjp_v_needed": ("vjp", lambda fw, x: x * 2, A, {}, "The vector v can only be None if the"),
+    "vjp_v_wrong_shape": ("vjp", lambda fw, x: x * 2, A, {"v": B}, "has invalid size: should be"),
+    "hvp_non_scalar": ("hvp", lambda fw, x: x * 2, A, {"v": A}, "should contain a single element"),
+    "jacobian_output_not_tensor": ("jacobian", lambda fw, x: 3.0, A, {}, "must be either a Tensor or a tuple of Tensors"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_functional_errors_match_torch(case):
+    name, f, inputs, kwargs, match = BAD[case]
+    with pytest.raises(Exception) as theirs:
+        getattr(torch.autograd.functional, name)(lambda *xs: f(torch, *xs), _to(torch, inputs),
+                                                  **{k: _to(torch, v) if isinstance(v, np.ndarray) else v
+                                                     for k, v in kwargs.items()})
+    with pytest.raises(type(theirs.value), match=match):
+        getattr(minitorch.autograd.functional, name)(lambda *xs: f(minitorch, *xs), _to(minitorch, inputs),
+                                                      **{k: _to(minitorch, v) if isinstance(v, np.ndarray) else v
+                                                         for k, v in kwargs.items()})
+
+
+# higher-order gradients of composite functions ----------------------------------------------------------------
+def _nth_grads(fw, x_np, f, order):
+    x = fw.tensor(x_np, dtype=fw.float64, requires_grad=True)
+    y = f(fw, x).sum()
+    out = []
+    for _ in range(order):
+        (y,) = fw.autograd.grad(y, x, create_graph=True)
+        out.append(y)
+        y = y.sum()
+    return out
+
+
+COMPOSITES = {
+    "tanh_of_product": lambda fw, x: (x * x.exp()).tanh(),
+    "sigmoid_matmul": lambda fw, x: (x.reshape(2, 2) @ x.reshape(2, 2)).sigmoid(),
+    "log_softmax_like": lambda fw, x: x - (x.exp().sum()).log(),
+    "pow_and_div": lambda fw, x: x.pow(3) / (x * x + 1),
+    "broadcast_mul": lambda fw, x: x.reshape(4, 1) * x.reshape(1, 4).exp(),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPOSITES), ids=list(COMPOSITES))
+def test_third_order_gradients_match_torch(case):
+    x = np.array([0.3, -0.8, 1.2, 0.5])
+    ours = _nth_grads(minitorch, x, COMPOSITES[case], 3)
+    theirs = _nth_grads(torch, x, COMPOSITES[case], 3)
+    for a, b in zip(ours, theirs):
+        _compare(a, b, 1e-9)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(n=st.integers(1, 4), m=st.integers(1, 3), tupled=st.booleans(),
+       op=st.sampled_from(["jacobian", "hessian", "vjp", "jvp", "hvp"]))
+def test_functional_hypothesis(n, m, tupled, op):
+    rng = np.random.default_rng(n * 10 + m)
+    x, y = rng.standard_normal(n), rng.standard_normal((m, n))
+    inputs = (x, y) if tupled else x
+
+    def f(fw, *xs):
+        a = xs[0]
+        b = xs[1] if tupled else a
+        out = (a * b).tanh() + a.sin()
+        return out.sum() if op in ("hessian", "hvp") else out
+
+    kwargs = {}
+    if op in ("vjp",):
+        kwargs["v"] = np.ones((m, n) if tupled else n)
+    if op in ("jvp", "hvp"):
+        kwargs["v"] = (x, y) if tupled else x
+    _run(op, f, inputs, **kwargs)

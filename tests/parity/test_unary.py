@@ -1,0 +1,231 @@
+"""Parity of unary element-wise math (minitorch/_ops/unary.py) with torch: values, dtypes (int -> float
+rules), gradients in every layout, gradcheck/gradgradcheck, erf's accuracy, torch's errors, and a
+hypothesis differential test over shapes and dtypes."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minitorch
+from minitorch.autograd import gradcheck, gradgradcheck
+from parity import Spec, check
+from parity.harness import assert_close
+
+X = (3, 4)
+POS = Spec((3, 4), low=0.2, high=3.0)
+UNIT = Spec((3, 4), low=-0.9, high=0.9)
+
+CASES = {
+    "exp": (lambda fw, a: fw.exp(a), X),
+    "log": (lambda fw, a: fw.log(a), POS),
+    "log1p": (lambda fw, a: fw.log1p(a), UNIT),
+    "expm1": (lambda fw, a: a.expm1(), X),
+    "log2": (lambda fw, a: fw.log2(a), POS),
+    "log10": (lambda fw, a: a.log10(), POS),
+    "sqrt": (lambda fw, a: fw.sqrt(a), POS),
+    "rsqrt": (lambda fw, a: fw.rsqrt(a), POS),
+    "abs": (lambda fw, a: (fw.abs(a), abs(a), fw.absolute(a)), X),
+    "sign": (lambda fw, a: fw.sign(a) * a, X),
+    "neg": (lambda fw, a: (fw.neg(a), -a, fw.negative(a), +a, fw.positive(a)), X),
+    "reciprocal": (lambda fw, a: fw.reciprocal(a), POS),
+    "square": (lambda fw, a: fw.square(a), X),
+    "sin": (lambda fw, a: fw.sin(a), X),
+    "cos": (lambda fw, a: fw.cos(a), X),
+    "tan": (lambda fw, a: fw.tan(a), UNIT),
+    "tanh": (lambda fw, a: fw.tanh(a), X),
+    "sigmoid": (lambda fw, a: (fw.sigmoid(a), (a * 40).sigmoid()), X),
+    "relu": (lambda fw, a: fw.relu(a), X),
+    "erf": (lambda fw, a: (fw.erf(a), (a * 3).erf()), X),
+    "clamp": (lambda fw, a: (fw.clamp(a, -0.5, 0.5), a.clamp(min=0.1), a.clamp(max=-0.2), fw.clamp(a, 1, -1)), X),
+    "clamp_tensor_bounds": (lambda fw, a, lo, hi: (fw.clamp(a, lo, hi), a.clamp(min=lo), a.clamp(max=hi),
+                                                   fw.clamp(a, hi, lo)), X, (4,), Spec((3, 1), low=0.2, high=1.0)),
+    "clip": (lambda fw, a: (fw.clip(a, -0.5, 0.5), a.clip(max=0.0)), X),
+    "floor": (lambda fw, a: fw.floor(a * 3), X),
+    "ceil": (lambda fw, a: a.ceil(), X),
+    "round": (lambda fw, a: (fw.round(a * 3), fw.round(a * 100, decimals=1), a.round(decimals=-1)), X),
+    "trunc": (lambda fw, a: (fw.trunc(a * 3), fw.fix(a * 3)), X),
+    "nan_to_num": (lambda fw, a: (fw.nan_to_num(fw.log(a)), a.log().nan_to_num(nan=1.5, posinf=2.0, neginf=-3.0)),
+                   X),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_parity(name):
+    fn, *specs = CASES[name]
+    check(fn, *specs)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_integer_inputs_follow_torch_dtype_rules(dtype):
+    """Transcendental ops give the default float dtype; abs/neg/sign/rounding/relu/clamp keep the int dtype."""
+    low = 0 if dtype == "uint8" else -5
+    check(lambda fw, x: (fw.exp(x), fw.log(x), fw.sqrt(x), fw.rsqrt(x), fw.sin(x), fw.tanh(x), fw.sigmoid(x),
+                         fw.erf(x), fw.reciprocal(x), fw.log1p(x), fw.expm1(x), fw.log2(x), fw.log10(x),
+                         fw.abs(x), -x, fw.sign(x), fw.floor(x), fw.ceil(x), fw.round(x), fw.trunc(x), fw.relu(x),
+                         fw.square(x), fw.clamp(x, 0, 3), fw.clamp(x, min=0.5), fw.nan_to_num(x)),
+          Spec((2, 5), kind="int", low=low, high=6, dtype=dtype), dtypes=("float32",))
+
+
+def test_bool_inputs_follow_torch_rules():
+    check(lambda fw, x: (fw.sign(x), fw.exp(x), fw.square(x), fw.clamp(x, min=0), fw.sqrt(x)),
+          Spec((5,), kind="bool"), dtypes=("float32",))
+
+
+def test_float16_inputs_stay_float16():
+    check(lambda fw, x: (fw.exp(x), fw.sigmoid(x), fw.erf(x), fw.round(x, decimals=1), fw.nan_to_num(x / 0)),
+          Spec((5,)), dtypes=("float16",), grad=False)
+
+
+def test_default_dtype_float64_applies_to_int_inputs():
+    try:
+        minitorch.set_default_dtype(minitorch.float64)
+        torch.set_default_dtype(torch.float64)
+        check(lambda fw, x: (fw.exp(x), fw.sqrt(x), x.sigmoid()), Spec((4,), kind="int", dtype="int64"),
+              dtypes=("float32",))
+    finally:
+        minitorch.set_default_dtype(minitorch.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+def test_special_values():
+    vals = [0.0, -0.0, 1.0, -1.0, float("inf"), -float("inf"), float("nan"), 1e-300, 700.0, -700.0]
+    for dt in ("float32", "float64"):
+        a, t = minitorch.tensor(vals, dtype=getattr(minitorch, dt)), torch.tensor(vals, dtype=getattr(torch, dt))
+        for op in ("exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sign", "reciprocal", "tanh", "sigmoid", "relu",
+                   "erf", "floor", "round", "nan_to_num", "abs"):
+            assert_close(getattr(minitorch, op)(a), getattr(torch, op)(t), f"{op}({dt})", 1e-6, 1e-6)
+
+
+def test_relu_and_clamp_gradients_at_kinks_match_torch():
+    """relu: 0 at 0; clamp with number bounds: 0 on the bounds; with tensor bounds: ties split in halves."""
+    x0 = [-1.0, 0.0, 0.5, 1.0, 2.0]
+    for lo, hi in ((0.0, 1.0), (0.5, 0.5), (1.0, 0.0), (0.0, 0.0)):
+        grads = []
+        for fw in (minitorch, torch):
+            x = fw.tensor(x0, requires_grad=True)
+            lo_t, hi_t = fw.full((5,), lo, requires_grad=True), fw.full((5,), hi, requires_grad=True)
+            out = fw.relu(x) + 10 * fw.clamp(x, lo, hi) + 100 * fw.clamp(x, lo_t, hi_t) + 1000 * fw.clamp(x, min=lo_t)
+            out.sum().backward()
+            grads.append([x.grad.tolist(), lo_t.grad.tolist(), hi_t.grad.tolist()])
+        assert grads[0] == grads[1], (lo, hi)
+
+
+def test_erf_is_accurate_to_float64_precision():
+    x = np.concatenate([np.linspace(-7, 7, 20001), np.geomspace(1e-300, 1.0, 500), [0.999999, 1.0, 2.5, 6.0]])
+    ref = np.array([math.erf(v) for v in x])
+    got = minitorch.erf(minitorch.from_numpy(x)).numpy()
+    assert np.max(np.abs(got - ref) / np.maximum(np.abs(ref), 1e-300)) < 1e-15
+    big = np.random.default_rng(0).uniform(-7, 7, 5000)            # the large-array evaluation path
+    assert np.max(np.abs(minitorch.erf(minitorch.from_numpy(big)).numpy() - [math.erf(v) for v in big])) < 1e-15
+
+
+def test_tanh_and_sigmoid_save_their_output():
+    x = minitorch.randn(4, requires_grad=True)
+    for op in (minitorch.tanh, minitorch.sigmoid, minitorch.exp, minitorch.sqrt):
+        y = op(x.abs() + 0.1)
+        assert any(s is not None and s.data_ptr() == y.data_ptr() for s in y.grad_fn.saved_tensors)
+
+
+def test_grad_fn_names_match_torch():
+    a, t = minitorch.rand(3, requires_grad=True), torch.rand(3, requires_grad=True)
+    for op in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "erf", "abs", "neg", "sin", "floor", "sign",
+               "reciprocal", "nan_to_num", "square"):
+        assert getattr(minitorch, op)(a).grad_fn.name() == getattr(torch, op)(t).grad_fn.name()
+
+
+# gradcheck ---------------------------------------------------------------------------------------------------
+def _leaf(low, high, shape=(3, 4), seed=0):
+    arr = np.random.default_rng(seed).uniform(low, high, shape)
+    return minitorch.tensor(arr, dtype=minitorch.float64, requires_grad=True)
+
+
+GRADCHECK = {
+    "exp": (minitorch.exp, -2, 2), "log": (minitorch.log, 0.2, 3), "log1p": (minitorch.log1p, -0.5, 2),
+    "expm1": (minitorch.expm1, -2, 2), "log2": (minitorch.log2, 0.2, 3), "log10": (minitorch.log10, 0.2, 3),
+    "sqrt": (minitorch.sqrt, 0.2, 3), "rsqrt": (minitorch.rsqrt, 0.2, 3), "abs": (minitorch.abs, -2, 2),
+    "neg": (minitorch.neg, -2, 2), "reciprocal": (minitorch.reciprocal, 0.3, 3), "square": (minitorch.square, -2, 2),
+    "sin": (minitorch.sin, -3, 3), "cos": (minitorch.cos, -3, 3), "tan": (minitorch.tan, -1, 1),
+    "tanh": (minitorch.tanh, -2, 2), "sigmoid": (minitorch.sigmoid, -3, 3), "relu": (minitorch.relu, -2, 2),
+    "erf": (minitorch.erf, -2.5, 2.5), "clamp": (lambda x: minitorch.clamp(x, -0.5, 0.7), -2, 2),
+    "clip": (lambda x: x.clip(min=0.3), -2, 2), "sign": (lambda x: minitorch.sign(x) * x, -2, 2),
+    "round": (lambda x: minitorch.round(x, decimals=1) + x, -2, 2), "floor": (lambda x: minitorch.floor(x) + x, -2, 2),
+    "ceil": (lambda x: minitorch.ceil(x) + x, -2, 2), "trunc": (lambda x: minitorch.trunc(x) + x, -2, 2),
+    "nan_to_num": (lambda x: minitorch.nan_to_num(x.log()), -2, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK))
+def test_gradcheck(name):
+    fn, low, high = GRADCHECK[name]
+    assert gradcheck(fn, (_leaf(low, high),))
+
+
+def test_gradcheck_clamp_tensor_bounds():
+    assert gradcheck(lambda x, lo, hi: minitorch.clamp(x, lo, hi),
+                     (_leaf(-2, 2), _leaf(-1, 0, (4,), seed=1), _leaf(0, 1, (3, 1), seed=2)))
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "erf", "sin", "tan", "abs",
+                                  "clamp", "relu", "reciprocal", "log1p"])
+def test_gradgradcheck(name):
+    fn, low, high = GRADCHECK[name]
+    assert gradgradcheck(fn, (_leaf(low, high),))
+
+
+# errors ------------------------------------------------------------------------------------------------------
+def _raises_like_torch(fn, arr, match):
+    with pytest.raises(Exception) as expected:
+        fn(torch, torch.from_numpy(arr))
+    with pytest.raises(expected.type, match=match):
+        fn(minitorch, minitorch.from_numpy(arr))
+
+
+@pytest.mark.parametrize("op, match", [
+    (lambda fw, x: fw.abs(x), r"\"abs_cpu\" not implemented for 'Bool'"),
+    (lambda fw, x: -x, r"Negation, the `-` operator, on a bool tensor is not supported"),
+    (lambda fw, x: +x, r"The `\+` operator, on a bool tensor is not supported"),
+    (lambda fw, x: fw.relu(x), r"Boolean inputs not supported for relu"),
+    (lambda fw, x: fw.floor(x), r"\"floor_vml_cpu\" not implemented for 'Bool'"),
+    (lambda fw, x: fw.trunc(x), r"\"trunc_vml_cpu\" not implemented for 'Bool'"),
+], ids=["abs", "neg", "pos", "relu", "floor", "trunc"])
+def test_bool_errors(op, match):
+    _raises_like_torch(op, np.array([True, False]), match)
+
+
+def test_other_errors():
+    i = np.array([1, 2, 3])
+    _raises_like_torch(lambda fw, x: fw.round(x, decimals=1), i, r"\"round_cpu\" not implemented for 'Long'")
+    _raises_like_torch(lambda fw, x: fw.clamp(x), i, r"At least one of 'min' or 'max' must not be None")
+    _raises_like_torch(lambda fw, x: x.clip(min=None, max=None), i, r"At least one of 'min' or 'max'")
+
+
+# hypothesis differential test -----------------------------------------------------------------------------------
+UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "neg", "reciprocal", "square", "sin", "cos",
+         "tanh", "sigmoid", "relu", "erf", "floor", "ceil", "round", "trunc", "nan_to_num"]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(shape=st.lists(st.integers(0, 4), max_size=3), op=st.sampled_from(UNARY),
+       dtype=st.sampled_from(["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]),
+       seed=st.integers(0, 2 ** 16))
+def test_hypothesis_unary_ops_match_torch(shape, op, dtype, seed):
+    rng = np.random.default_rng(seed)
+    arr = rng.random(shape) < 0.5 if dtype == "bool" else (rng.standard_normal(shape) * 4).astype(dtype)
+    outcomes = []
+    for fw in (minitorch, torch):
+        try:
+            outcomes.append(getattr(fw, op)(fw.from_numpy(arr.copy())))
+        except Exception as e:        # noqa: BLE001 - the exception type itself is compared
+            outcomes.append(e)
+    mine, theirs = outcomes
+    if isinstance(theirs, Exception):
+        assert type(mine) is type(theirs), f"torch raised {theirs!r}, minitorch gave {mine!r}"
+        return
+    assert not isinstance(mine, Exception), f"minitorch raised {mine!r}, torch gave a result"
+    tol = 2e-3 if "float16" in (dtype, mine.dtype.name) else 1e-6
+    assert_close(mine, theirs, f"{op}({dtype}{shape})", tol, tol)
