@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
+from .. import _dtype
 from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
@@ -30,6 +31,8 @@ def _shape_arg(args: tuple, fn: str = "view", arg: str = "size") -> tuple:
     """Accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (torch's varargs-or-sequence convention)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
         args = tuple(args[0])
+    if all(type(a) is int for a in args):
+        return args
     try:
         return tuple(operator.index(a) for a in args)
     except TypeError:
@@ -96,6 +99,7 @@ class View(Function):
 
     _array_forward = True
     _is_view = True
+    _may_copy = True
 
     @staticmethod
     def forward(ctx, a, shape, copy_if_needed):
@@ -323,7 +327,6 @@ def _dense_strides(shape: tuple, strides: list) -> list:
 # functions ------------------------------------------------------------------------------------------------
 @tensor_method
 def view(input: Tensor, *shape: Any) -> Tensor:
-    from .. import _dtype
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         return _view_dtype(input, shape[0])
     return View.apply(input, _shape_arg(shape), False)

@@ -75,9 +75,15 @@ def run_backward(roots: Sequence, grad_roots: Sequence, retain_graph: bool, crea
                 input_grads = _call_backward(node, grads)
                 if not retain_graph:
                     node._release()
+                given: list = []
                 for i, ((child, nr), g, meta) in enumerate(zip(node._edges, input_grads, node._input_meta)):
                     if child is not None and g is not None and id(child) in needed:
-                        _add_to_buffer(buffers, child, nr, _validate(node, i, g, meta))
+                        g = _validate(node, i, g, meta)
+                        if (not create_graph and isinstance(child, AccumulateGrad)
+                                and any(g is h for h in given + grads)):
+                            g = g.clone()       # a pass-through gradient: .grad must own its memory
+                        given.append(g)
+                        _add_to_buffer(buffers, child, nr, g)
             for child in children:
                 deps[id(child)] -= 1
                 if deps[id(child)] == 0:
@@ -166,7 +172,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
     from .._tensor import Tensor
     from .._ops.creation import zeros
 
-    if getattr(node, "_materialize_grads", True):
+    if node._num_outputs > 1 and getattr(node, "_materialize_grads", True):
         grads = [zeros(m[0], dtype=_BY_NP[m[1]]) if g is None and m is not None else g
                  for g, m in zip(grads, node._output_meta)]
     out = node.backward(node, *grads)

@@ -33,7 +33,8 @@ class Function(Node):
     """Base class of differentiable operations; subclass and call ``apply``."""
 
     _array_forward = False
-    _is_view = False     # built-in ops whose output may alias their first input's memory
+    _is_view = False     # built-in ops whose output is a view of their first input's memory
+    _may_copy = False    # ... except when the op had to copy (reshape): then checked per call
     _non_differentiable = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -120,8 +121,16 @@ def _apply_tensor_forward(cls: type, args: tuple, kwargs: dict) -> Any:
             raw = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(raw, tuple)
     produced = (raw,) if single else raw
-    # outputs are fresh tensor objects sharing memory with what forward returned
-    outs = tuple(Tensor._make(r._data, r._storage) if isinstance(r, Tensor) else r for r in produced)
+    # outputs are fresh tensor objects sharing memory with what forward returned, except the inputs that
+    # forward modified in place (ctx.mark_dirty): those are returned themselves, with their history rebased
+    dirty = ctx.__dict__.get("_dirty", ())
+    if dirty:
+        for d in dirty:
+            if _state["grad"] and d._requires_grad and d._grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+            d._bump_version()            # as torch does for a tensor marked dirty
+    outs = tuple(r if any(r is d for d in dirty) else Tensor._make(r._data, r._storage) if isinstance(r, Tensor)
+                 else r for r in produced)
     if record:
         _link(ctx, args, list(args), outs, produced)
     return outs[0] if single else outs
@@ -130,10 +139,11 @@ def _apply_tensor_forward(cls: type, args: tuple, kwargs: dict) -> Any:
 def _link_view(node: Function, args: tuple, arrays: list, raw: Any, record: bool) -> Any:
     """Wraps the outputs of a view op: those that alias the input share its storage and version."""
     base = args[0]
-    outs = tuple((base._view_of(r) if np.may_share_memory(r, base._data) else Tensor._make(r))
+    check = type(node)._may_copy
+    outs = tuple((base._view_of(r) if not check or np.may_share_memory(r, base._data) else Tensor._make(r))
                  for r in (raw if type(raw) is tuple else (raw,)))
     if record:
-        _link(node, args, arrays, outs, [o._data for o in outs])
+        _link(node, args, arrays, outs, raw if type(raw) is tuple else (raw,))
     elif base._requires_grad:            # a view taken under no_grad still requires grad (as a leaf), as in torch
         for o in outs:
             if o._base is not None and o._data.dtype.kind == "f":
@@ -160,7 +170,8 @@ def _link(node: Function, args: tuple, keys: Sequence, outs: tuple, out_keys: Se
     node.needs_input_grad, node._edges, node._input_meta = tuple(needs), tuple(edges), meta
     node._seq = next(_sequence)
     node._num_outputs = len(outs)
-    node._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
+    if len(outs) > 1:     # to fill in zeros for outputs that receive no gradient (see engine._call_backward)
+        node._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs)
     non_diff = node.__dict__.get("_non_differentiable", ())
     for i, o in enumerate(outs):
         if isinstance(o, Tensor) and o._data.dtype.kind == "f":
