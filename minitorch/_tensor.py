@@ -214,8 +214,9 @@ class Tensor:
                 raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
                                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size")
             if value.dtype is not self.dtype:
-                raise RuntimeError(f"assigned grad has data of a different type: expected {self.dtype}, "
-                                   f"got {value.dtype}")
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype._legacy[:-6].lower()}' to "
+                                   f"a tensor with grad_dtype '{self.dtype._legacy[:-6]}'. The gradient must match "
+                                   "the tensor's grad_dtype (defaults to the tensor's dtype).")
         self._grad = value
 
     @grad.deleter

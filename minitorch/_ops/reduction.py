@@ -4,11 +4,14 @@
 plus ``sum_to_shape``, the single helper that undoes broadcasting in backward.
 
 Forwards are NumPy; backwards are minitorch ops (differentiable again). Masks a backward needs (ties of a
-max, zeros of a product) are computed once in forward and saved as constants.
+max, zeros of a product) are computed in backward from the saved arrays and enter the graph as constants,
+so the no-grad forward pays nothing for them. ``axis=`` is accepted as an alias of ``dim=`` (as torch).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -39,7 +42,8 @@ def reduce_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     """The dims a reduction runs over: as ``normalize_dims``, but an empty list means all (torch's rule)."""
     if dim is not None and not isinstance(dim, (int, np.integer)) and len(dim) == 0:
         dim = None
-    return normalize_dims(dim, ndim)
+    dims = normalize_dims(dim, ndim)
+    return dims if ndim else ()          # a 0-d tensor accepts dim 0 / -1 and has nothing to reduce
 
 
 def accepts_axis(fn: Callable) -> Callable:
@@ -59,6 +63,16 @@ def expand_reduced(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Te
     return grad.expand(shape)
 
 
+def drop_reduced(out: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
+    """A reduction's result computed with ``keepdims=True``, without the reduced dims unless ``keepdim``."""
+    return out if keepdim else out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
+
+
+def _quiet(divides_by_zero: bool) -> Any:
+    """Silences NumPy's division warnings where a division by zero is the intended result."""
+    return np.errstate(divide="ignore", invalid="ignore") if divides_by_zero else contextlib.nullcontext()
+
+
 def _const(a: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(a))
 
@@ -68,7 +82,7 @@ def _require_float(input: Tensor, msg: str) -> None:
         raise RuntimeError(msg)
 
 
-def _check_nonempty(a: np.ndarray, dims: tuple, op: str, whole: bool) -> None:
+def check_nonempty(a: np.ndarray, dims: tuple, op: str, whole: bool) -> None:
     """torch's errors for max-like reductions over nothing."""
     if a.size:
         return
@@ -102,9 +116,9 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        ctx.count = int(np.prod([a.shape[d] for d in dims]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.true_divide(np.add.reduce(a, axis=dims, keepdims=keepdim), a.dtype.type(ctx.count))
+        ctx.count = math.prod([a.shape[d] for d in dims])
+        with _quiet(ctx.count == 0):                                  # mean of nothing is nan
+            return np.add.reduce(a, axis=dims, keepdims=keepdim) / a.dtype.type(ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
@@ -177,9 +191,9 @@ class Var(Function):
     @staticmethod
     def forward(ctx, a, dims, correction, keepdim, root):
         ctx.shape, ctx.dims, ctx.keepdim, ctx.root = a.shape, dims, keepdim, root
-        n = int(np.prod([a.shape[d] for d in dims]))
+        n = math.prod([a.shape[d] for d in dims])
         ctx.dof = n - correction
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with _quiet(ctx.dof <= 0):                                    # no degrees of freedom: nan / inf
             centered = a - np.add.reduce(a, axis=dims, keepdims=True) / a.dtype.type(n)
             out = np.add.reduce(centered * centered, axis=dims, keepdims=keepdim) / a.dtype.type(max(ctx.dof, 0))
             out = (np.sqrt(out) if root else out).astype(a.dtype, copy=False)
@@ -195,6 +209,10 @@ class Var(Function):
         g = expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
         centered = x - x.mean(ctx.dims, keepdim=True)
         return g * centered * (2.0 / ctx.dof if ctx.dof > 0 else float("inf")), None, None, None, None
+
+
+class Std(Var):
+    """``std``: the same computation (``root=True``), named as torch's node."""
 
 
 def _var_args(input: Tensor, dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> tuple:
@@ -219,7 +237,7 @@ def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: b
 @accepts_axis
 def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction: int | float | None = None) -> Tensor:
-    return Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction), True)
+    return Std.apply(input, *_var_args(input, dim, unbiased, keepdim, correction), True)
 
 
 @accepts_axis
@@ -233,21 +251,21 @@ def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepd
 def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction: int | float | None = None) -> tuple[Tensor, Tensor]:
     dims, correction, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
-    return Var.apply(input, dims, correction, keepdim, True), mean(input, dims, keepdim)
+    return Std.apply(input, dims, correction, keepdim, True), mean(input, dims, keepdim)
 
 
 # amax / amin / argmax / argmin -----------------------------------------------------------------------------
-class AMax(Function):
+class Amax(Function):
     """Max (or min) over ``dims``; the gradient is split evenly among tied extremes (torch's rule)."""
 
     _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, smallest, op):
-        _check_nonempty(a, dims, op, whole=False)
+        check_nonempty(a, dims, op, whole=False)
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         out = (np.minimum if smallest else np.maximum).reduce(a, axis=dims, keepdims=True)
-        out = out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        out = drop_reduced(out, dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -255,11 +273,15 @@ class AMax(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         out = expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim)
-        return expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim) * _tie_share(x._data, out._data, ctx.dims), \
+        return expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim) * tie_share(x._data, out._data, ctx.dims), \
             None, None, None, None
 
 
-def _tie_share(a: np.ndarray, extreme: np.ndarray, dims: tuple) -> Tensor:
+class Amin(Amax):
+    """``amin``: the same computation (``smallest=True``), named as torch's node."""
+
+
+def tie_share(a: np.ndarray, extreme: np.ndarray, dims: tuple) -> Tensor:
     """1/k at each of the k elements equal to their slice's extreme (NaN counts as equal to NaN), else 0."""
     ties = (a == extreme) | (np.isnan(a) & np.isnan(extreme))
     return _const(ties / np.add.reduce(ties, axis=dims, keepdims=True, dtype=a.dtype))
@@ -269,16 +291,16 @@ def _tie_share(a: np.ndarray, extreme: np.ndarray, dims: tuple) -> Tensor:
 @accepts_axis
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     if input.numel() == 0 and (dim is None or dim == () or dim == []):
-        _check_nonempty(input._data, (), "amax", whole=True)
-    return AMax.apply(input, reduce_dims(dim, input.dim()), keepdim, False, "amax")
+        check_nonempty(input._data, (), "amax", whole=True)
+    return Amax.apply(input, reduce_dims(dim, input.dim()), keepdim, False, "amax")
 
 
 @tensor_method
 @accepts_axis
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     if input.numel() == 0 and (dim is None or dim == () or dim == []):
-        _check_nonempty(input._data, (), "amin", whole=True)
-    return AMax.apply(input, reduce_dims(dim, input.dim()), keepdim, True, "amin")
+        check_nonempty(input._data, (), "amin", whole=True)
+    return Amin.apply(input, reduce_dims(dim, input.dim()), keepdim, True, "amin")
 
 
 def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, fn: Any, op: str) -> Tensor:
@@ -291,7 +313,7 @@ def _arg_extreme(input: Tensor, dim: Any, keepdim: bool, fn: Any, op: str) -> Te
     d = _wrap_dim(dim, max(a.ndim, 1))
     if a.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
-    _check_nonempty(a, (d,), op, whole=False)
+    check_nonempty(a, (d,), op, whole=False)
     return Tensor._make(fn(a, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
 
 
@@ -308,27 +330,31 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 # logsumexp / softmax / log_softmax -------------------------------------------------------------------------
-def _stable_max(a: np.ndarray, axis: Any) -> np.ndarray:
-    """The shift that keeps ``exp`` from overflowing: the max, with infinities (and empty slices) as 0."""
+def _stable_max(a: np.ndarray, axis: Any) -> tuple[np.ndarray, bool]:
+    """The shift that keeps ``exp`` from overflowing: the max, with infinities (and empty slices) as 0; and
+    whether all were finite (else a slice may sum to 0 and its log / division is meant to give inf / nan)."""
     m = np.maximum.reduce(a, axis=axis, keepdims=True, initial=-np.inf)
-    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+    finite = np.isfinite(m)
+    if finite.all():
+        return m, True
+    return np.where(finite, m, 0).astype(a.dtype, copy=False), False
 
 
 def _as_float(a: np.ndarray) -> np.ndarray:
     return a if a.dtype.kind == "f" else a.astype(_dtype.get_default_dtype().np)
 
 
-class LogSumExp(Function):
+class Logsumexp(Function):
     _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         a = _as_float(a)
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        m = _stable_max(a, dims)
-        with np.errstate(divide="ignore"):
+        m, finite = _stable_max(a, dims)
+        with _quiet(not finite):
             out = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
-        out = out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        out = drop_reduced(out, dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -342,7 +368,7 @@ class LogSumExp(Function):
 @tensor_method
 @accepts_axis
 def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    return LogSumExp.apply(input, reduce_dims(dim, input.dim()), keepdim)
+    return Logsumexp.apply(input, reduce_dims(dim, input.dim()), keepdim)
 
 
 class Softmax(Function):
@@ -351,10 +377,11 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, dim, log):
         ctx.dim, ctx.log = dim, log
-        shifted = a - _stable_max(a, dim)
+        m, finite = _stable_max(a, dim)
+        shifted = a - m
         e = np.exp(shifted)
         s = np.add.reduce(e, axis=dim, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with _quiet(not finite):
             out = shifted - np.log(s) if log else e / s
         ctx.save_for_backward(out)
         return out
@@ -367,6 +394,10 @@ class Softmax(Function):
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None
 
 
+class LogSoftmax(Softmax):
+    """``log_softmax``: the same computation (``log=True``), named as torch's node."""
+
+
 def _softmax(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
@@ -376,7 +407,7 @@ def _softmax(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:
     if dim is None:
         raise TypeError(f"{'log_softmax' if log else 'softmax'}() missing required argument 'dim'")
     d = _wrap_dim(dim, max(input.dim(), 1))
-    return Softmax.apply(input, d if input.dim() else None, log)
+    return (LogSoftmax if log else Softmax).apply(input, d if input.dim() else None, log)
 
 
 @tensor_method
@@ -396,7 +427,7 @@ def _reverse_cumsum(g: Tensor, dim: int) -> Tensor:
     return g.flip(dim).cumsum(dim).flip(dim)
 
 
-class CumSum(Function):
+class Cumsum(Function):
     _array_forward = True
 
     @staticmethod
@@ -411,10 +442,11 @@ class CumSum(Function):
         return (grad if ctx.dim is None else _reverse_cumsum(grad, ctx.dim)), None, None
 
 
-class CumProd(Function):
+class Cumprod(Function):
     """Gradient: ``reverse_cumsum(g * out) / x`` without zeros. With zeros in a slice, the exact formula
     ``dx_k = sum_{i >= k} g_i * prod_{j <= i, j != k} x_j``, evaluated for all (k, i) at once on an
-    (n, n) matrix per slice: O(n^2) memory, used only when the input has zeros (as torch falls back)."""
+    (n, n) matrix per slice: O(n^2) memory (torch has an O(n) special case), used only when the input
+    has zeros; it is exact and differentiable again."""
 
     _array_forward = True
 
@@ -450,13 +482,13 @@ def _cumulative(cls: type, input: Tensor, dim: int, dtype: Any) -> Tensor:
 @tensor_method
 @accepts_axis
 def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    return _cumulative(CumSum, input, dim, dtype)
+    return _cumulative(Cumsum, input, dim, dtype)
 
 
 @tensor_method
 @accepts_axis
 def cumprod(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    return _cumulative(CumProd, input, dim, dtype)
+    return _cumulative(Cumprod, input, dim, dtype)
 
 
 # all / any / count_nonzero ---------------------------------------------------------------------------------
@@ -486,7 +518,7 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
 
 
 # norm ------------------------------------------------------------------------------------------------------
-class Norm(Function):
+class LinalgVectorNorm(Function):
     """Vector p-norm over ``dims``; gradients as torch's ``norm_backward`` (0 at a zero vector)."""
 
     _array_forward = True
@@ -510,7 +542,7 @@ class Norm(Function):
                     out = np.sqrt(np.add.reduce(x * x, axis=dims, keepdims=True))
                 else:
                     out = np.add.reduce(x ** p, axis=dims, keepdims=True) ** (1.0 / p)
-        out = out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in dims])
+        out = drop_reduced(out, dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -522,7 +554,7 @@ class Norm(Function):
         if p == 0:
             return g * 0, None, None, None
         if np.isinf(p):
-            return g * x.sign() * _tie_share(np.abs(x._data), out._data, ctx.dims), None, None, None
+            return g * x.sign() * tie_share(np.abs(x._data), out._data, ctx.dims), None, None, None
         if p == 1:
             return g * x.sign(), None, None, None
         safe = out.masked_fill(_const(out._data == 0), 1)       # x == 0 wherever out == 0
@@ -546,7 +578,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     dims = reduce_dims(dim, input.dim())
     if input.numel() == 0 and not dims:
         dims = tuple(range(input.dim()))
-    return Norm.apply(input, float(p), dims, keepdim)
+    return LinalgVectorNorm.apply(input, float(p), dims, keepdim)
 
 
 def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:

@@ -17,7 +17,7 @@ from ..autograd.function import Function
 from ._method import tensor_method
 from ._return_types import return_type
 from .elementwise import maximum, minimum
-from .reduction import _check_nonempty, accepts_axis, amax, amin
+from .reduction import accepts_axis, amax, amin, check_nonempty, tie_share
 
 __all__ = ["sort", "argsort", "topk", "max", "min", "median", "unique"]
 
@@ -60,15 +60,22 @@ class PutAlong(Function):
         return TakeAlong.apply(grad, index._data, ctx.dim, ctx.shape), None, None, None
 
 
+# one TakeAlong per op, so that grad_fn carries torch's node name (SortBackward0, MaxBackward0, ...)
+_NODES = {name: type(name.capitalize(), (TakeAlong,), {}) for name in ("sort", "topk", "max", "min", "median")}
+
+
 def _select(input: Tensor, index: np.ndarray, dim: int, shape: tuple, cls: type) -> Any:
     """``cls(values, indices)``: the elements of ``input`` at ``index`` along ``dim``, both of ``shape``."""
-    return cls(TakeAlong.apply(input, index, dim, shape), Tensor._make(index.reshape(shape)))
+    values = _NODES[cls.__name__].apply(input, index, dim, shape)
+    return cls(values, Tensor._make(index.reshape(shape)))
 
 
 def _sort_index(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     """Stable sort order along ``dim``; descending keeps equal elements in order and puts NaN first (torch)."""
     if not descending:
         return np.argsort(a, axis=dim, kind="stable")
+    if a.dtype.kind == "f" and not np.isnan(a).any():         # fast path: negation keeps ties in order
+        return np.argsort(-a, axis=dim, kind="stable")
     n = a.shape[dim]
     return n - 1 - np.flip(np.argsort(np.flip(a, dim), axis=dim, kind="stable"), dim)
 
@@ -108,7 +115,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 def _select_along(input: Tensor, dim: int, keepdim: bool, pick: Any, cls: type, op: str) -> Any:
     """``cls(values, indices)`` of the element ``pick(array, dim)`` chooses in each slice along ``dim``."""
     a, d = _dim_of(input, dim)
-    _check_nonempty(a, (d,), op, whole=False)
+    check_nonempty(a, (d,), op, whole=False)
     shape = tuple(input.shape[:d]) + ((1,) if keepdim else ()) + tuple(input.shape[d + 1:]) if input.dim() else ()
     return _select(input, pick(a, d), d, shape, cls)
 
@@ -118,7 +125,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, smallest: bool) -> Any:
         return (minimum if smallest else maximum)(input, dim)
     op = "min" if smallest else "max"
     if dim is None:
-        _check_nonempty(input._data, (), op, whole=True)
+        check_nonempty(input._data, (), op, whole=True)
         return (amin if smallest else amax)(input)
     arg = np.argmin if smallest else np.argmax
     return _select_along(input, dim, keepdim, lambda a, d: np.expand_dims(arg(a, axis=d), d),
@@ -147,6 +154,26 @@ def _lower_median(a: np.ndarray, d: int) -> np.ndarray:
     return idx
 
 
+class MedianAll(Function):
+    """``median()`` of the whole tensor; as torch, the gradient is split evenly among elements equal to it."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a):
+        flat = a.reshape(-1)
+        k = (flat.size - 1) // 2
+        out = np.asarray(np.nan if flat.dtype.kind == "f" and np.isnan(flat).any() else np.partition(flat, k)[k],
+                         dtype=a.dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return grad * tie_share(x._data, out._data, tuple(range(x.dim())))
+
+
 @tensor_method
 @accepts_axis
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -155,7 +182,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         return _select_along(input, dim, keepdim, _lower_median, _median_t, "median")
     if input.numel() == 0:
         return Tensor._make(np.full((), np.nan, input._data.dtype))
-    return _select_along(input.reshape(-1), 0, False, _lower_median, _median_t, "median").values
+    return MedianAll.apply(input)
 
 
 @tensor_method

@@ -204,8 +204,8 @@ def _validate(node: Node, index: int, g, meta):
     if g._data.shape != shape:
         from .._ops.reduction import sum_to_shape
         if not _broadcastable_to(g._data.shape, shape):
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got {list(g.shape)} "
-                               f"but expected shape compatible with {list(shape)}")
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                               f"{list(g.shape)} but expected shape compatible with {list(shape)}")
         g = sum_to_shape(g, shape)
     if g._data.dtype != np_dtype and np_dtype.kind == "f":
         g = g.to(_BY_NP[np_dtype])

@@ -102,15 +102,9 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, 
         vs = _check_v(v, xs, "jvp", "input")
         out_tuple, outs = _as_tuple(func(*xs), "outputs of the user-provided function", "jvp")
         dummies = tuple(zeros_like(o).requires_grad_(True) for o in outs)
-        grads = _grad(outs, xs, dummies, True, strict, "output")
-        used = [(g, w) for g, w in zip(grads, vs) if g is not None]
-        from . import grad
-        if used and any(g.requires_grad for g, _ in used):
-            pairs = [(g, w) for g, w in used if g.requires_grad]
-            jv = grad([g for g, _ in pairs], dummies, [w for _, w in pairs], retain_graph=True,
-                      create_graph=create_graph, allow_unused=True)
-        else:
-            jv = (None,) * len(outs)
+        grads = _grad(outs, xs, dummies, True, strict, "output")      # u -> J^T u, linear in u
+        pairs = [(g, w) for g, w in zip(grads, vs) if g is not None and g.requires_grad]
+        jv = _grad(tuple(g for g, _ in pairs), dummies, tuple(w for _, w in pairs), create_graph, False, "output")
         if strict and any(j is None for j in jv):
             raise RuntimeError("The output of the user-provided function is independent of input 0. This is not "
                                "allowed in strict mode.")
@@ -176,21 +170,14 @@ def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, st
     with enable_grad():
         in_tuple, xs = _as_tuple(inputs, "inputs", name)
         xs = _prepare(xs, create_graph)
-        vs = _check_v(v, xs, name, "input") if v is not None else v
+        vs = _check_v(v, xs, name, "input")
         _, outs = _as_tuple(func(*xs), "outputs of the user-provided function", name)
         if len(outs) != 1 or outs[0].numel() != 1:
             raise RuntimeError(f"The Tensor returned by the function given to {name} should contain a single "
                                "element")
-        if vs is None:
-            vs = _check_v(None, xs, name, "input")
         jac = _grad(outs, xs, (None,), True, strict, "output")
         pairs = [(g, w) for g, w in zip(jac, vs) if g is not None and g.requires_grad]
-        if pairs:
-            from . import grad
-            prod = grad([g for g, _ in pairs], xs, [w for _, w in pairs], retain_graph=True,
-                        create_graph=create_graph, allow_unused=True)
-        else:
-            prod = (None,) * len(xs)
+        prod = _grad(tuple(g for g, _ in pairs), xs, tuple(w for _, w in pairs), create_graph, False, "jacobian")
         if strict and any(p is None for p in prod):
             raise RuntimeError("The jacobian of the user-provided function is independent of input 0. This is not "
                                "allowed in strict mode.")

@@ -34,19 +34,19 @@ def _numerical_jacobians(fn: Callable, inputs: tuple, wrt: list[int], eps: float
         outs = [o._data.copy() for o in _differentiable_outputs(fn(*inputs))]
     jac = []
     for i in wrt:
-        x = inputs[i]
-        flat = x._data.reshape(-1) if x._data.flags.c_contiguous else None
-        if flat is None:
-            raise GradcheckError(f"gradcheck expects contiguous inputs (input {i} is not)")
-        cols = [np.zeros((flat.size, o.size)) for o in outs]
-        for e in range(flat.size):
-            orig = flat[e]
+        data = inputs[i]._data             # perturbed in place, element by element (any strides)
+        if not data.flags.writeable:
+            raise GradcheckError(f"gradcheck cannot perturb input {i}: its elements share memory (an expanded "
+                                 "tensor); pass a contiguous copy")
+        cols = [np.zeros((data.size, o.size)) for o in outs]
+        for e, idx in enumerate(np.ndindex(data.shape)):
+            orig = data[idx]
             with no_grad():
-                flat[e] = orig + eps
+                data[idx] = orig + eps
                 plus = [o._data.astype(np.float64).ravel() for o in _differentiable_outputs(fn(*inputs))]
-                flat[e] = orig - eps
+                data[idx] = orig - eps
                 minus = [o._data.astype(np.float64).ravel() for o in _differentiable_outputs(fn(*inputs))]
-                flat[e] = orig
+                data[idx] = orig
             for j in range(len(outs)):
                 cols[j][e] = (plus[j] - minus[j]) / (2 * eps)
         jac.append(cols)

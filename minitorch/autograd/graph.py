@@ -116,7 +116,8 @@ class SavedTensor:
                 "one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: [{t.type()} {list(t.shape)}]{where} is at version {current}; expected "
                 f"version {self.version} instead. Hint: enable anomaly detection to find the operation "
-                "that failed to compute its gradient, with minitorch.autograd.set_detect_anomaly(True, check_nan=False).")
+                "that failed to compute its gradient, with "
+                "minitorch.autograd.set_detect_anomaly(True, check_nan=False).")
         return t
 
 

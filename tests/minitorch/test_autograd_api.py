@@ -236,7 +236,6 @@ def test_grad_create_graph_second_and_third_derivatives():
 
 def test_gradient_penalty_and_hessian_vector_product():
     def run(fw):
-        fw.manual_seed(0) if fw is torch else None
         w = fw.tensor([[0.2, -0.4], [0.7, 0.1]], dtype=fw.float64, requires_grad=True)
         x = fw.tensor([[1.0, 2.0], [-1.0, 0.5]], dtype=fw.float64, requires_grad=True)
         out = (x @ w).tanh().sum()
@@ -329,8 +328,14 @@ def test_hook_on_tensor_without_grad_fails():
 def test_grad_setter_validates():
     for fw in FW:
         x = fw.ones(2, requires_grad=True)
-        with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size .\[3\]. to a tensor of size .\[2\]."):
+        with pytest.raises(RuntimeError, match=r"attempting to assign a gradient of size .\[3\]. to a tensor of "
+                                               r"size .\[2\]."):
             x.grad = fw.ones(3)
+        with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype 'double' to a tensor with "
+                                               "grad_dtype 'Float'"):
+            x.grad = fw.ones(2, dtype=fw.float64)
+        with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type list"):
+            x.grad = [1.0, 2.0]
         x.grad = fw.full((2,), 3.0)
         (x * 1).sum().backward()
         assert x.grad.tolist() == [4.0, 4.0]
@@ -354,3 +359,67 @@ def test_detach_in_place_refuses_views():
         for view in (a[:2], fw.ones(3)[:2], (a * 1)[1:]):
             with pytest.raises(RuntimeError, match=r"Can't detach views in-place. Use detach\(\) instead."):
                 view.detach_()
+
+
+def test_leaves_fed_by_a_pass_through_own_their_grad():
+    def run(fw):
+        x, y, z = (fw.ones(2, requires_grad=True) for _ in range(3))
+        w = fw.tensor([2.0, 3.0])
+        for _ in range(2):
+            (((x + y) - z) * w).sum().backward()      # Add/Sub hand the same gradient to x, y and z
+        x.grad.zero_()
+        return x.grad, y.grad, z.grad
+    for a, b in zip(*_both(run)):
+        _close(a, b)
+
+
+def test_retain_grad_sees_gradient_after_hooks_registered_later():
+    def run(fw):
+        x = fw.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3
+        h.retain_grad()
+        h.register_hook(lambda g: g * 10)        # registered after retain_grad, still runs before it
+        (h * h).sum().backward()
+        return h.grad, x.grad
+    for a, b in zip(*_both(run)):
+        _close(a, b)
+
+
+def test_legacy_variable():
+    for fw in FW:
+        x = fw.ones(2)
+        v = fw.autograd.Variable(x, requires_grad=True)
+        assert v is not x and v.data_ptr() == x.data_ptr() and v.requires_grad and v.is_leaf
+        assert isinstance(x, fw.autograd.Variable)
+        c = fw.autograd.Variable(fw.ones(2, requires_grad=True) * 2)
+        assert c.grad_fn is None and not c.requires_grad
+
+
+def test_node_hooks():
+    def run(fw):
+        seen = []
+        x = fw.tensor([1.0, 2.0], requires_grad=True)
+        y = x * x
+        y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] * 2,))
+        handle = y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(
+            (grad_inputs[0].clone(), grad_outputs[0].clone())))
+        y.sum().backward(retain_graph=True)
+        handle.remove()
+        y.sum().backward()
+        return seen[0][0], seen[0][1], x.grad, len(seen)
+    ours, theirs = _both(run)
+    for a, b in zip(ours[:3], theirs[:3]):
+        _close(a, b)
+    assert ours[3] == theirs[3] == 1
+
+
+def test_autograd_backward_function_with_several_roots():
+    def run(fw):
+        x = fw.tensor([1.0, 2.0], requires_grad=True)
+        w = fw.tensor([0.5, -1.0], requires_grad=True)
+        y1, y2 = x * w, (x * x).sum()
+        fw.autograd.backward([y1, y2], grad_tensors=[fw.tensor([1.0, 3.0]), None])
+        fw.autograd.backward((w * 2).sum(), inputs=[w])
+        return x.grad, w.grad
+    for a, b in zip(*_both(run)):
+        _close(a, b)

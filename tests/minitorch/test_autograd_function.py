@@ -234,3 +234,26 @@ def test_function_without_grad_inputs_returns_plain_tensor():
     for fw in FW:
         y = make_cube(fw).apply(fw.ones(2), 1.0)
         assert not y.requires_grad and y.grad_fn is None
+
+
+def test_mark_dirty_in_place_function():
+    for fw in FW:
+        class Double_(fw.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+        a = fw.tensor([1.0, 2.0], requires_grad=True)
+        y = a * 3
+        z = Double_.apply(y)
+        assert z is y and (z.grad_fn.name() if fw is minitorch else type(z.grad_fn).__name__) == "Double_Backward"
+        assert y._version == 2
+        z.sum().backward()
+        assert a.grad.tolist() == [6.0, 6.0] and y.tolist() == [6.0, 12.0]
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place"):
+            Double_.apply(fw.ones(2, requires_grad=True))

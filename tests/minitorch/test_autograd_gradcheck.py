@@ -62,8 +62,8 @@ def test_gradcheck_and_gradgradcheck_pass_on_correct_ops(fn):
 
 
 def test_gradcheck_catches_wrong_backward_like_torch():
-    for fw, check, error in ((minitorch, gradcheck, GradcheckError),
-                             (torch, torch.autograd.gradcheck, importlib.import_module("torch.autograd.gradcheck").GradcheckError)):
+    torch_error = importlib.import_module("torch.autograd.gradcheck").GradcheckError
+    for fw, check, error in ((minitorch, gradcheck, GradcheckError), (torch, torch.autograd.gradcheck, torch_error)):
         wrong, _ = make_functions(fw)
         x = fw.tensor([0.5, 1.0, 2.0], dtype=fw.float64, requires_grad=True)
         with pytest.raises(error, match="Jacobian mismatch for output 0 with respect to input 0"):
@@ -97,3 +97,13 @@ def test_gradcheck_warns_on_single_precision():
     x = minitorch.tensor([1.0, 2.0], requires_grad=True)
     with pytest.warns(UserWarning, match="is not a double precision floating point"):
         gradcheck(lambda t: t * 2, (x,), eps=1e-3, atol=1e-2, rtol=1e-2)
+
+
+def test_gradcheck_accepts_non_contiguous_inputs():
+    base = _x(3, 4)
+    x = base.detach().t().requires_grad_()            # a permuted leaf
+    assert not x.is_contiguous()
+    assert gradcheck(lambda t: t * t.sum(0), (x,))
+    wrong, _ = make_functions(minitorch)
+    with pytest.raises(GradcheckError):
+        gradcheck(wrong.apply, (x,))

@@ -102,7 +102,8 @@ BAD = {
     "vjp_v_needed": ("vjp", lambda fw, x: x * 2, A, {}, "The vector v can only be None if the"),
     "vjp_v_wrong_shape": ("vjp", lambda fw, x: x * 2, A, {"v": B}, "has invalid size: should be"),
     "hvp_non_scalar": ("hvp", lambda fw, x: x * 2, A, {"v": A}, "should contain a single element"),
-    "jacobian_output_not_tensor": ("jacobian", lambda fw, x: 3.0, A, {}, "must be either a Tensor or a tuple of Tensors"),
+    "jacobian_output_not_tensor": ("jacobian", lambda fw, x: 3.0, A, {},
+                                   "must be either a Tensor or a tuple of Tensors"),
 }
 
 
@@ -169,3 +170,49 @@ def test_functional_hypothesis(n, m, tupled, op):
     if op in ("jvp", "hvp"):
         kwargs["v"] = (x, y) if tupled else x
     _run(op, f, inputs, **kwargs)
+
+
+# random graphs: a DAG of ops over reused intermediates (incl. in-place writes), compared with torch ---------
+_UNARY = ["exp", "tanh", "sigmoid", "sin", "neg", "relu"]
+_BINARY = ["add", "sub", "mul", "div"]
+_INPLACE = ["add_", "mul_", "sigmoid_", "zero_"]
+
+
+def _run_program(fw, leaves_np, program):
+    leaves = [fw.tensor(a, dtype=fw.float64, requires_grad=True) for a in leaves_np]
+    pool = list(leaves)
+    try:
+        for kind, name, i, j in program:
+            a, b = pool[i % len(pool)], pool[j % len(pool)]
+            if kind == "unary":
+                pool.append(getattr(a, name)())
+            elif kind == "binary":
+                pool.append(getattr(a, name)(b.abs() + 1 if name == "div" else b))
+            elif not a.is_leaf:                                  # in place on an intermediate
+                getattr(a, name)(*(() if name in ("sigmoid_", "zero_") else (b.detach() * 0.5,)))
+        total = sum(p.sum() for p in pool[len(leaves):]) if len(pool) > len(leaves) else leaves[0].sum()
+        grads = fw.autograd.grad(total, leaves, allow_unused=True)
+    except RuntimeError as e:
+        return "error", str(e).split(":")[0][:40]
+    return "ok", [None if g is None else g.numpy() for g in grads]
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(shapes=st.lists(st.sampled_from([(3,), (2, 3), (1, 3), (2, 1)]), min_size=1, max_size=3),
+       program=st.lists(st.tuples(st.sampled_from(["unary", "binary", "binary", "inplace"]),
+                                  st.integers(0, 3), st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=8))
+def test_random_graphs_match_torch(shapes, program):
+    program = [(k, {"unary": _UNARY, "binary": _BINARY, "inplace": _INPLACE}[k][n % {"unary": 6, "binary": 4,
+                                                                                   "inplace": 4}[k]], i, j)
+               for k, n, i, j in program]
+    rng = np.random.default_rng(len(program))
+    leaves = [rng.uniform(-1, 1, s) for s in shapes]
+    ours, theirs = _run_program(minitorch, leaves, program), _run_program(torch, leaves, program)
+    assert ours[0] == theirs[0], (ours, theirs)
+    if ours[0] == "error":
+        assert ours[1] == theirs[1]
+        return
+    for a, b in zip(ours[1], theirs[1]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -122,8 +122,9 @@ def test_inplace_parity(name):
     check(fn, *specs)
 
 
-@pytest.mark.parametrize("name", ["add_", "mul_", "div_", "addcmul_", "addcdiv_", "pow_tensor", "sqrt_", "sigmoid_", "clamp_", "lerp_",
-                                  "copy_", "fill_tensor", "masked_fill_", "inplace_on_view", "__imul__"])
+@pytest.mark.parametrize("name", ["add_", "mul_", "div_", "addcmul_", "addcdiv_", "pow_tensor", "sqrt_", "sigmoid_",
+                                  "clamp_", "lerp_", "copy_", "fill_tensor", "masked_fill_", "inplace_on_view",
+                                  "__imul__"])
 def test_inplace_gradcheck(name):
     fn, *specs = CASES[name]
     rng = np.random.default_rng(1)
@@ -202,29 +203,33 @@ def test_inplace_writes_through_views_and_bumps_version():
 
 
 # errors, compared with torch's --------------------------------------------------------------------------------
+CAST = "result type {} can't be cast to the desired output type {}"
+LEAF = "a leaf Variable that requires grad is being used in an in-place operation"
+VIEW_OF_LEAF = "a view of a leaf Variable that requires grad is being used in an in-place operation"
+OVERLAP = "more than one element of the written-to tensor refers to a single memory location"
 BAD = {
-    "int_add_float": (lambda fw: fw.tensor([1, 2]).add_(1.5), "result type Float can't be cast to the desired output type Long"),
-    "int_true_div": (lambda fw: fw.tensor([1, 2]).div_(2), "result type Float can't be cast to the desired output type Long"),
-    "int_sqrt": (lambda fw: fw.tensor([1, 2]).sqrt_(), "result type Float can't be cast to the desired output type Long"),
-    "int_sigmoid": (lambda fw: fw.tensor([1, 2]).sigmoid_(), "result type Float can't be cast to the desired output type Long"),
-    "bool_add_int": (lambda fw: fw.tensor([True]).add_(1), "result type Long can't be cast to the desired output type Bool"),
+    "int_add_float": (lambda fw: fw.tensor([1, 2]).add_(1.5), CAST.format("Float", "Long")),
+    "int_true_div": (lambda fw: fw.tensor([1, 2]).div_(2), CAST.format("Float", "Long")),
+    "int_sqrt": (lambda fw: fw.tensor([1, 2]).sqrt_(), CAST.format("Float", "Long")),
+    "int_sigmoid": (lambda fw: fw.tensor([1, 2]).sigmoid_(), CAST.format("Float", "Long")),
+    "bool_add_int": (lambda fw: fw.tensor([True]).add_(1), CAST.format("Long", "Bool")),
     "int32_add_float_tensor": (lambda fw: fw.tensor([1], dtype=fw.int32).add_(fw.tensor([1.0])),
-                               "result type Float can't be cast to the desired output type Int"),
-    "broadcast_grows_self": (lambda fw: fw.ones(2).add_(fw.ones(3, 2)), r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"),
-    "mul_broadcast_grows_self": (lambda fw: fw.ones(1, 3).mul_(fw.ones(2, 3)), r"output with shape \[1, 3\] doesn't match the broadcast shape \[2, 3\]"),
-    "fill_non_scalar": (lambda fw: fw.ones(2).fill_(fw.ones(2)), "fill_ only supports 0-dimension value tensor but got tensor with 1 dimensions"),
-    "leaf_requires_grad": (lambda fw: fw.ones(2, requires_grad=True).add_(1), "a leaf Variable that requires grad is being used in an in-place operation"),
-    "leaf_requires_grad_iadd": (lambda fw: _apply(fw.ones(2, requires_grad=True), "__iadd__", 1),
-                                "a leaf Variable that requires grad is being used in an in-place operation"),
-    "leaf_zero_": (lambda fw: fw.ones(2, requires_grad=True).zero_(), "a leaf Variable that requires grad"),
-    "leaf_fill_": (lambda fw: fw.ones(2, requires_grad=True).fill_(1.0), "a leaf Variable that requires grad"),
-    "leaf_copy_": (lambda fw: fw.ones(2, requires_grad=True).copy_(fw.zeros(2)), "a leaf Variable that requires grad"),
-    "view_of_leaf": (lambda fw: fw.ones(2, 3, requires_grad=True).narrow(0, 0, 1).mul_(2),
-                     "a view of a leaf Variable that requires grad is being used in an in-place operation"),
-    "view_of_leaf_t": (lambda fw: fw.ones(2, 3, requires_grad=True).t().zero_(), "a view of a leaf Variable that requires grad"),
-    "expanded_self": (lambda fw: fw.ones(3).expand(2, 3).add_(1), "more than one element of the written-to tensor refers "
-                                                                   "to a single memory location"),
-    "expanded_self_mul_": (lambda fw: fw.ones(3, 1).expand(3, 2).mul_(2.0), "more than one element of the written-to"),
+                               CAST.format("Float", "Int")),
+    "broadcast_grows_self": (lambda fw: fw.ones(2).add_(fw.ones(3, 2)),
+                             r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"),
+    "mul_broadcast_grows_self": (lambda fw: fw.ones(1, 3).mul_(fw.ones(2, 3)),
+                                 r"output with shape \[1, 3\] doesn't match the broadcast shape \[2, 3\]"),
+    "fill_non_scalar": (lambda fw: fw.ones(2).fill_(fw.ones(2)),
+                        "fill_ only supports 0-dimension value tensor but got tensor with 1 dimensions"),
+    "leaf_requires_grad": (lambda fw: fw.ones(2, requires_grad=True).add_(1), LEAF),
+    "leaf_requires_grad_iadd": (lambda fw: _apply(fw.ones(2, requires_grad=True), "__iadd__", 1), LEAF),
+    "leaf_zero_": (lambda fw: fw.ones(2, requires_grad=True).zero_(), LEAF),
+    "leaf_fill_": (lambda fw: fw.ones(2, requires_grad=True).fill_(1.0), LEAF),
+    "leaf_copy_": (lambda fw: fw.ones(2, requires_grad=True).copy_(fw.zeros(2)), LEAF),
+    "view_of_leaf": (lambda fw: fw.ones(2, 3, requires_grad=True).narrow(0, 0, 1).mul_(2), VIEW_OF_LEAF),
+    "view_of_leaf_t": (lambda fw: fw.ones(2, 3, requires_grad=True).t().zero_(), VIEW_OF_LEAF),
+    "expanded_self": (lambda fw: fw.ones(3).expand(2, 3).add_(1), OVERLAP),
+    "expanded_self_mul_": (lambda fw: fw.ones(3, 1).expand(3, 2).mul_(2.0), OVERLAP),
     "copy_not_tensor": (lambda fw: fw.ones(2).copy_([1.0, 2.0]), "copy_"),
 }
 

@@ -86,6 +86,22 @@ def test_return_types_behave_like_torch():
     assert type(x.sort()).__name__ == "sort" and type(x.topk(1)).__name__ == "topk"
     assert type(x.min(0)).__name__ == "min" and type(x.median(0)).__name__ == "median"
     assert x.sort(descending=True).values.tolist() == torch.tensor(x.tolist()).sort(descending=True).values.tolist()
+    assert repr(out) == repr(torch.tensor(x.tolist()).max(1)).replace("torch.", "minitorch.")
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.sort(1), lambda x: x.topk(2), lambda x: x.max(1), lambda x: x.min(0)],
+                         ids=["sort", "topk", "max", "min"])
+def test_grad_fn_names_match_torch(fn):
+    a, b = minitorch.randn(2, 3, requires_grad=True), torch.randn(2, 3, requires_grad=True)
+    assert fn(a).values.grad_fn.name() == fn(b).values.grad_fn.name()
+
+
+def test_whole_median_splits_gradient_among_ties():
+    values = [[1., 2., 2.], [3., 2., 0.]]
+    a, b = minitorch.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ga, = minitorch.autograd.grad(a.median(), a)
+    gb, = torch.autograd.grad(b.median(), b)
+    np.testing.assert_allclose(ga.numpy(), gb.numpy())
 
 
 def test_max_dim_ties_take_first_index_and_its_gradient():
