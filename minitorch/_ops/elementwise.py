@@ -71,6 +71,7 @@ def _scaled(b: np.ndarray, alpha: Any) -> np.ndarray:
 
 class Add(Function):
     _array_forward = True
+    _wrapped_scalar_args = (1,)      # torch lists a Python-number ``other`` in next_functions
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -101,6 +102,7 @@ def _check_bool_sub(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
 
 class Sub(Function):
     _array_forward = True
+    _wrapped_scalar_args = (1,)      # torch lists a Python-number ``other`` in next_functions
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
@@ -115,6 +117,7 @@ class Sub(Function):
 
 class Mul(Function):
     _array_forward = True
+    _wrapped_scalar_args = (1,)      # torch lists a Python-number ``other`` in next_functions
 
     @staticmethod
     def forward(ctx, a, b):
@@ -142,6 +145,7 @@ def _rounded_div(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
 
 class Div(Function):
     _array_forward = True
+    _wrapped_scalar_args = (1,)      # torch lists a Python-number ``other`` in next_functions
 
     @staticmethod
     def forward(ctx, a, b, rounding_mode=None):

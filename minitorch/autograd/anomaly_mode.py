@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import traceback
+import warnings
 from typing import Any
 
 _enabled = [False]
@@ -44,6 +45,8 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+                      "enabled for debugging.", stacklevel=2)
 
     def __enter__(self) -> None:
         self._prev = (_enabled[0], _check_nan[0])

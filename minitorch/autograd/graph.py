@@ -31,13 +31,20 @@ class Node:
     _pre_hooks: dict | None = None
     _post_hooks: list | None = None
     _trace: list | None = None
+    _wrapped_scalar_args: tuple = ()
 
     def name(self) -> str:
         return type(self).__name__
 
     @property
     def next_functions(self) -> tuple:
-        return self._edges
+        """One ``(node, output_nr)`` per tensor argument of the forward, as torch lists them (plus the Python
+        numbers torch wraps as tensors: positions in ``_wrapped_scalar_args``, e.g. ``other`` of ``add``)."""
+        meta = getattr(self, "_input_meta", None)
+        if meta is None:
+            return self._edges
+        wrapped = self._wrapped_scalar_args
+        return tuple(e for i, (e, m) in enumerate(zip(self._edges, meta)) if m is not None or i in wrapped)
 
     def register_hook(self, fn: Callable) -> "RemovableHandle":
         """``fn(grad_inputs, grad_outputs)`` runs after this node computed its input gradients."""

@@ -423,3 +423,37 @@ def test_autograd_backward_function_with_several_roots():
         return x.grad, w.grad
     for a, b in zip(*_both(run)):
         _close(a, b)
+
+
+NEXT_FUNCTIONS = {
+    "sum": lambda fw, x: x.sum(), "sum_dim": lambda fw, x: x.sum(1), "mean": lambda fw, x: x.mean(),
+    "relu": lambda fw, x: x.relu(), "view": lambda fw, x: x.view(6), "add_scalar": lambda fw, x: x + 1,
+    "mul_scalar": lambda fw, x: x * 2, "div_scalar": lambda fw, x: x / 2, "sub_scalar": lambda fw, x: x - 1,
+    "add_tensor": lambda fw, x: x + fw.ones(3), "clamp": lambda fw, x: x.clamp(0, 1), "pow": lambda fw, x: x ** 2,
+    "t": lambda fw, x: x.t(), "select": lambda fw, x: x[0], "softmax": lambda fw, x: x.softmax(1),
+    "add_": lambda fw, x: (x * 1).add_(1), "zero_": lambda fw, x: (x * 1).zero_(),
+    "fill_": lambda fw, x: (x * 1).fill_(1.0), "copy_": lambda fw, x: (x * 1).copy_(fw.zeros(3)),
+    "cat": lambda fw, x: fw.cat([x, x * 2]), "custom": lambda fw, x: _custom(fw).apply(x, 2.0, fw.ones(3)),
+}
+
+
+def _custom(fw):
+    class Scale(fw.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, k, y):
+            return x * k * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, None, g
+    return Scale
+
+
+@pytest.mark.parametrize("case", list(NEXT_FUNCTIONS), ids=list(NEXT_FUNCTIONS))
+def test_next_functions_entries_match_torch(case):
+    entries = []
+    for fw in FW:
+        x = fw.ones(2, 3, requires_grad=True)
+        node = NEXT_FUNCTIONS[case](fw, x).grad_fn
+        entries.append([None if n is None else _name(n, fw) for n, _ in node.next_functions])
+    assert entries[0] == entries[1]

@@ -189,7 +189,8 @@ def test_detect_anomaly_names_sqrt_backward():
 
 
 def test_detect_anomaly_names_custom_function_and_its_forward_line():
-    with pytest.raises(RuntimeError, match="Function 'NanBackBackward' returned nan values in its 0th output.") as err:
+    with pytest.raises(RuntimeError, match="Function 'NanBackBackward' returned nan values in its 0th output.") as err, \
+            pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
         with minitorch.autograd.detect_anomaly():
             y = _nan_function(minitorch).apply(minitorch.ones(2, requires_grad=True))   # forward-line marker
             y.sum().backward()
@@ -210,6 +211,7 @@ def test_anomaly_modes_switch_and_restore():
 
 
 
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
 def test_detect_anomaly_as_decorator():
     @minitorch.autograd.detect_anomaly()
     def inner():
