@@ -62,7 +62,7 @@ def matmul_ratio(batch: int = 512, width: int = 1024) -> tuple[float, float, flo
     w2 = (rng.standard_normal((width, width)) / np.sqrt(width)).astype(np.float32)
     mt = [minitorch.tensor(x), minitorch.tensor(w1, requires_grad=True), minitorch.tensor(w2, requires_grad=True)]
     th = [torch.tensor(x), torch.tensor(w1, requires_grad=True), torch.tensor(w2, requires_grad=True)]
-    return ratio(lambda: mlp_step(minitorch, *mt), lambda: mlp_step(torch, *th), min_seconds=2.0, repeat=5)
+    return ratio(lambda: mlp_step(minitorch, *mt), lambda: mlp_step(torch, *th), rounds=7, batch_seconds=0.1)
 
 
 def main(argv: list[str] | None = None) -> int:

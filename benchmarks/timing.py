@@ -1,24 +1,33 @@
-"""Timing helpers: the same callable timed on both frameworks in one run, as a ratio."""
+"""Timing helpers: the same work timed on both frameworks in one run, as a ratio.
+
+The machine may be shared, so the two sides are timed in alternating rounds and the ratio reported
+is the median of the per-round ratios: a load spike then hits one round, not one framework.
+"""
 from __future__ import annotations
 
+import statistics
 import timeit
 from typing import Callable
 
 
-def best_time(fn: Callable[[], object], min_seconds: float = 0.2, repeat: int = 5) -> float:
-    """Best per-call time in seconds over ``repeat`` batches sized to last about ``min_seconds``."""
+def calls_per_batch(fn: Callable[[], object], seconds: float) -> int:
+    """How many calls of ``fn`` take about ``seconds``."""
     number = 1
-    while True:
-        elapsed = timeit.timeit(fn, number=number)
-        if elapsed >= min_seconds / repeat or number >= 1 << 20:
-            break
+    while timeit.timeit(fn, number=number) < seconds and number < 1 << 20:
         number *= 4
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+    return number
 
 
-def ratio(minitorch_fn: Callable[[], object], torch_fn: Callable[[], object], **kw) -> tuple[float, float, float]:
-    """(minitorch seconds, torch seconds, minitorch / torch) for one call, timed alternately."""
-    t_torch = best_time(torch_fn, **kw)
-    t_mini = best_time(minitorch_fn, **kw)
-    t_torch = min(t_torch, best_time(torch_fn, **kw))   # a second torch pass guards against warm-up bias
-    return t_mini, t_torch, t_mini / t_torch
+def ratio(minitorch_fn: Callable[[], object], torch_fn: Callable[[], object], rounds: int = 7,
+          batch_seconds: float = 0.02) -> tuple[float, float, float]:
+    """(minitorch seconds per call, torch seconds per call, median per-round minitorch/torch ratio)."""
+    n_mini = calls_per_batch(minitorch_fn, batch_seconds)
+    n_torch = calls_per_batch(torch_fn, batch_seconds)
+    mini, torch_, ratios = [], [], []
+    for _ in range(rounds):
+        t = min(timeit.repeat(torch_fn, number=n_torch, repeat=3)) / n_torch
+        m = min(timeit.repeat(minitorch_fn, number=n_mini, repeat=3)) / n_mini
+        torch_.append(t)
+        mini.append(m)
+        ratios.append(m / t)
+    return statistics.median(mini), statistics.median(torch_), statistics.median(ratios)

@@ -152,15 +152,13 @@ class Div(Function):
         if rounding_mode is None:
             ctx.save_for_backward(a, b)
             a, b = float_result(a, b)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return _apply_binary(np.true_divide, a, b)
+            return _apply_binary(np.true_divide, a, b)
         if rounding_mode not in ("floor", "trunc"):
             raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                                f"'{rounding_mode}'")
         ctx.save_for_backward(None, None)
         a, b = promote(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _rounded_div(a, b, rounding_mode)
+        return _rounded_div(a, b, rounding_mode)
 
     @staticmethod
     def backward(ctx, grad):
@@ -179,8 +177,7 @@ class FloorDivide(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _rounded_div(a, b, "floor")
+        return _rounded_div(a, b, "floor")
 
     @staticmethod
     def backward(ctx, grad):
@@ -200,8 +197,7 @@ class Remainder(Function):
         if a.dtype == np.bool_:
             raise not_implemented(cls._kernel, a.dtype)
         _check_divisor(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return _apply_binary(cls._ufunc, a, b)
+        return _apply_binary(cls._ufunc, a, b)
 
     @classmethod
     def backward(cls, ctx, grad):
@@ -211,6 +207,20 @@ class Remainder(Function):
 
 class Fmod(Remainder):
     _ufunc, _kernel, _mode = np.fmod, "fmod_cpu", "trunc"
+
+
+_SCALAR_POW = {2.0: lambda a: a * a, 3.0: lambda a: a * a * a, 0.5: np.sqrt, -0.5: lambda a: 1 / np.sqrt(a),
+               -1.0: lambda a: 1 / a, -2.0: lambda a: 1 / (a * a)}
+
+
+def _float_pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Float powers; a single exponent of 2, 3, 0.5, -0.5, -1 or -2 is computed as torch's CPU kernel does
+    (products and square roots), which is also ~100x faster than NumPy's element-wise libm pow."""
+    if b.ndim == 0 and a.ndim:
+        fast = _SCALAR_POW.get(float(b))
+        if fast is not None:
+            return fast(a).astype(a.dtype, copy=False)
+    return _apply_binary(np.power, a, b)
 
 
 def _int_pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -237,8 +247,7 @@ class Pow(Function):
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             out = _apply_binary(_int_pow, pa, pb)
         else:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                out = _apply_binary(np.power, pa, pb)
+            out = _float_pow(pa, pb)
         # a Python-number base or exponent is saved in the result's dtype (precision of log(base))
         ctx.save_for_backward(a if type(a) is np.ndarray else pa, b if type(b) is np.ndarray else pb, out)
         return out
@@ -248,9 +257,12 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            # d/da a^b = b a^(b-1); written with where() so that 0^0 terms give 0, not nan
-            ga = grad * b * a.pow(b - 1)
-            ga = where(b == 0, ga * 0, ga)
+            # d/da a^b = b a^(b-1), and 0 where b == 0 (so that 0^0 terms give 0, not nan)
+            if b.dim() == 0 and not b.requires_grad:      # one exponent: decide on it once, not per element
+                ga = grad * b * a.pow(b - 1) if b.item() != 0 else grad * 0
+            else:
+                ga = grad * b * a.pow(b - 1)
+                ga = where(b == 0, ga * 0, ga)
         if ctx.needs_input_grad[1]:
             gb = grad * out * where(a > 0, a, 1).to(out.dtype).log()
             gb = where((a == 0) & (b >= 0), gb * 0, gb)

@@ -322,8 +322,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         out = np.minimum(idx.reshape(rows, num_samples) - offsets * n_cat, n_cat - 1)
     else:
         # exponential race (torch's algorithm): the k smallest Exp(1)/p are a sample without replacement
-        with np.errstate(divide="ignore"):
-            keys = rng.standard_exponential((rows, n_cat)) / probs
+        keys = rng.standard_exponential((rows, n_cat)) / probs
         out = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     return Tensor._make(out.astype(np.int64).reshape(tuple(input.shape[:-1]) + (num_samples,)))
 

@@ -9,7 +9,6 @@ so the no-grad forward pays nothing for them. ``axis=`` is accepted as an alias 
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from typing import Any, Callable, Sequence
@@ -68,11 +67,6 @@ def drop_reduced(out: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
     return out if keepdim else out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
 
 
-def _quiet(divides_by_zero: bool) -> Any:
-    """Silences NumPy's division warnings where a division by zero is the intended result."""
-    return np.errstate(divide="ignore", invalid="ignore") if divides_by_zero else contextlib.nullcontext()
-
-
 def _const(a: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(a))
 
@@ -117,8 +111,7 @@ class Mean(Function):
     def forward(ctx, a, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         ctx.count = math.prod([a.shape[d] for d in dims])
-        with _quiet(ctx.count == 0):                                  # mean of nothing is nan
-            return np.add.reduce(a, axis=dims, keepdims=keepdim) / a.dtype.type(ctx.count)
+        return np.add.reduce(a, axis=dims, keepdims=keepdim) / a.dtype.type(ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
@@ -193,10 +186,9 @@ class Var(Function):
         ctx.shape, ctx.dims, ctx.keepdim, ctx.root = a.shape, dims, keepdim, root
         n = math.prod([a.shape[d] for d in dims])
         ctx.dof = n - correction
-        with _quiet(ctx.dof <= 0):                                    # no degrees of freedom: nan / inf
-            centered = a - np.add.reduce(a, axis=dims, keepdims=True) / a.dtype.type(n)
-            out = np.add.reduce(centered * centered, axis=dims, keepdims=keepdim) / a.dtype.type(max(ctx.dof, 0))
-            out = (np.sqrt(out) if root else out).astype(a.dtype, copy=False)
+        centered = a - np.add.reduce(a, axis=dims, keepdims=True) / a.dtype.type(n)
+        out = np.add.reduce(centered * centered, axis=dims, keepdims=keepdim) / a.dtype.type(max(ctx.dof, 0))
+        out = (np.sqrt(out) if root else out).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, out)
         return out
 
@@ -352,8 +344,7 @@ class Logsumexp(Function):
         a = _as_float(a)
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         m, finite = _stable_max(a, dims)
-        with _quiet(not finite):
-            out = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
+        out = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
         out = drop_reduced(out, dims, keepdim)
         ctx.save_for_backward(a, out)
         return out
@@ -381,8 +372,7 @@ class Softmax(Function):
         shifted = a - m
         e = np.exp(shifted)
         s = np.add.reduce(e, axis=dim, keepdims=True)
-        with _quiet(not finite):
-            out = shifted - np.log(s) if log else e / s
+        out = shifted - np.log(s) if log else e / s
         ctx.save_for_backward(out)
         return out
 
@@ -533,15 +523,14 @@ class LinalgVectorNorm(Function):
                                    "operation does not have an identity")
             out = (np.maximum if p > 0 else np.minimum).reduce(x, axis=dims, keepdims=True)
         else:
-            with np.errstate(divide="ignore", over="ignore"):
-                if p == 0:
-                    out = np.add.reduce(x != 0, axis=dims, keepdims=True, dtype=a.dtype)
-                elif p == 1:
-                    out = np.add.reduce(x, axis=dims, keepdims=True)
-                elif p == 2:
-                    out = np.sqrt(np.add.reduce(x * x, axis=dims, keepdims=True))
-                else:
-                    out = np.add.reduce(x ** p, axis=dims, keepdims=True) ** (1.0 / p)
+            if p == 0:
+                out = np.add.reduce(x != 0, axis=dims, keepdims=True, dtype=a.dtype)
+            elif p == 1:
+                out = np.add.reduce(x, axis=dims, keepdims=True)
+            elif p == 2:
+                out = np.sqrt(np.add.reduce(x * x, axis=dims, keepdims=True))
+            else:
+                out = np.add.reduce(x ** p, axis=dims, keepdims=True) ** (1.0 / p)
         out = drop_reduced(out, dims, keepdim)
         ctx.save_for_backward(a, out)
         return out

@@ -31,7 +31,10 @@ def _shape_arg(args: tuple, fn: str = "view", arg: str = "size") -> tuple:
     """Accepts ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` (torch's varargs-or-sequence convention)."""
     if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
         args = tuple(args[0])
-    if all(type(a) is int for a in args):
+    for a in args:
+        if type(a) is not int:
+            break
+    else:
         return args
     try:
         return tuple(operator.index(a) for a in args)
@@ -99,7 +102,6 @@ class View(Function):
 
     _array_forward = True
     _is_view = True
-    _may_copy = True
 
     @staticmethod
     def forward(ctx, a, shape, copy_if_needed):
@@ -111,6 +113,7 @@ class View(Function):
         if strides is not None:
             return _strided_view(a, shape, strides)
         if copy_if_needed:
+            ctx.copied = True
             return np.ascontiguousarray(a).reshape(shape)
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
                            "spans across two contiguous subspaces). Use .reshape(...) instead.")

@@ -34,7 +34,6 @@ class Function(Node):
 
     _array_forward = False
     _is_view = False     # built-in ops whose output is a view of their first input's memory
-    _may_copy = False    # ... except when the op had to copy (reshape): then checked per call
     _non_differentiable = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -137,11 +136,13 @@ def _apply_tensor_forward(cls: type, args: tuple, kwargs: dict) -> Any:
 
 
 def _link_view(node: Function, args: tuple, arrays: list, raw: Any, record: bool) -> Any:
-    """Wraps the outputs of a view op: those that alias the input share its storage and version."""
+    """Wraps the outputs of a view op as views sharing the input's storage and version counter
+    (unless forward had to copy and said so with ``ctx.copied = True``, as reshape may)."""
     base = args[0]
-    check = type(node)._may_copy
-    outs = tuple((base._view_of(r) if not check or np.may_share_memory(r, base._data) else Tensor._make(r))
-                 for r in (raw if type(raw) is tuple else (raw,)))
+    if type(raw) is tuple:
+        outs = tuple(base._view_of(r) for r in raw)
+    else:
+        outs = (Tensor._make(raw) if "copied" in node.__dict__ else base._view_of(raw),)
     if record:
         _link(node, args, arrays, outs, raw if type(raw) is tuple else (raw,))
     elif base._requires_grad:            # a view taken under no_grad still requires grad (as a leaf), as in torch
