@@ -166,7 +166,8 @@ def assert_close(actual: Any, expected: Any, what: str, rtol: float, atol_scale:
     if not finite.any():
         return
     scale = max(1.0, float(np.abs(e64[finite]).max()))
-    err = np.where(finite, np.abs(a64 - e64) - (atol_scale * scale + rtol * np.abs(e64)), -np.inf)
+    diff = np.abs(np.where(finite, a64, 0.0) - np.where(finite, e64, 0.0))      # inf - inf would warn
+    err = np.where(finite, diff - (atol_scale * scale + rtol * np.abs(e64)), -np.inf)
     if (err > 0).any():
         idx = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
         raise ParityError(f"{what}: {int((err > 0).sum())} of {err.size} elements differ; worst at {[int(i) for i in idx]}: "
@@ -215,9 +216,8 @@ def check(fn: Callable, *input_specs: Any, dtypes: Sequence[str] = ("float32", "
                 raise ParityError(f"{where} minitorch returned {len(mt_flat)} outputs, torch {len(th_flat)}")
             for i, (a, e) in enumerate(zip(mt_flat, th_flat)):
                 assert_close(a, e, f"{where} output {i}", rtol, atol, check_dtype)
-                if isinstance(e, torch.Tensor) and e.is_floating_point() and e.numel():
-                    result.max_value_diff = max(result.max_value_diff, float(np.max(np.abs(
-                        to_numpy(a).astype(np.float64) - to_numpy(e).astype(np.float64)), initial=0)))
+                if isinstance(e, torch.Tensor) and e.is_floating_point():
+                    result.max_value_diff = max(result.max_value_diff, max_abs_diff(a, e))
             if grad:
                 _check_grads(mt_in, th_in, mt_flat, th_flat, where, rtol, atol, rng, result)
             result.cases.append((dtype, layout))
@@ -247,8 +247,14 @@ def _check_grads(mt_in: list, th_in: list, mt_flat: list, th_flat: list, where: 
                                   f"{'None' if a is None else 'a gradient'}")
             continue
         assert_close(a, e, what, rtol, atol)
-        result.max_grad_diff = max(result.max_grad_diff, float(np.max(np.abs(
-            to_numpy(a).astype(np.float64) - to_numpy(e).astype(np.float64)), initial=0)))
+        result.max_grad_diff = max(result.max_grad_diff, max_abs_diff(a, e))
+
+
+def max_abs_diff(a: Any, e: Any) -> float:
+    """Largest |a - e| over the elements where both are finite (0 for empty tensors)."""
+    a64, e64 = to_numpy(a).astype(np.float64), to_numpy(e).astype(np.float64)
+    both = np.isfinite(a64) & np.isfinite(e64)
+    return float(np.max(np.abs(a64[both] - e64[both]), initial=0.0))
 
 
 def _is_zero(t: Any) -> bool:
