@@ -237,10 +237,9 @@ class Tensor:
         self._data, self._storage = value._data, value._storage
 
     def detach(self) -> "Tensor":
-        """A tensor sharing memory with this one, cut from the graph."""
-        t = Tensor._make(self._data, self._storage)
-        t._base = self._base
-        return t
+        """A tensor sharing memory (and version counter) with this one, cut from the graph; like torch's, it
+        is not a view of anything, so in-place writes to it are allowed even when this is a view of a leaf."""
+        return Tensor._make(self._data, self._storage)
 
     def detach_(self) -> "Tensor":
         if self._base is not None:

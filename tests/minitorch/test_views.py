@@ -262,3 +262,12 @@ def test_inplace_write_into_view_of_leaf_raises_like_torch():
         with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is being used in an "
                                                "in-place operation"):
             a.narrow(0, 0, 1).copy_(fw.from_numpy(np.zeros((1, 3))))
+
+
+@pytest.mark.parametrize("fw", [minitorch, torch], ids=["minitorch", "torch"])
+def test_detached_view_of_leaf_is_writable_and_shares_memory(fw):
+    w = fw.ones(3, requires_grad=True)
+    v = w[0:2].detach()
+    assert v._base is None
+    v.zero_()
+    assert w.tolist() == [0.0, 0.0, 1.0]
