@@ -9,6 +9,7 @@ dtype, which output or gradient, the element that differs most, and by how much.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -173,6 +174,54 @@ def assert_close(actual: Any, expected: Any, what: str, rtol: float, atol_scale:
         raise ParityError(f"{what}: {int((err > 0).sum())} of {err.size} elements differ; worst at {[int(i) for i in idx]}: "
                           f"minitorch {float(a64[idx])!r} vs torch {float(e64[idx])!r} (|diff| {abs(a64[idx] - e64[idx]):.3g}, "
                           f"rtol {rtol}, atol {atol_scale * scale:.3g})")
+
+
+def run_both(fn: Callable[..., Any], *arrays: Any) -> tuple[Any, Any]:
+    """Evaluates ``fn(fw, *tensors)`` with ``fw = minitorch`` and ``fw = torch``, each array made a tensor with
+    ``fw.from_numpy`` (of a copy): returns (minitorch's, torch's) result, the exception where one raised (so a test
+    can compare failures as well as values)."""
+    out = []
+    for fw in (minitorch, torch):
+        try:
+            out.append(fn(fw, *[fw.from_numpy(np.array(a)) for a in arrays]))
+        except Exception as e:     # noqa: BLE001 - the caller compares the exceptions
+            out.append(e)
+    return out[0], out[1]
+
+
+def assert_same_outcome(mine: Any, theirs: Any, what: str, rtol: float = 0.0, atol_scale: float = 0.0) -> None:
+    """Checks a ``run_both`` pair: where torch raised, minitorch raised the same exception type; otherwise
+    minitorch returned a result ``assert_close`` to torch's."""
+    if isinstance(theirs, Exception):
+        if type(mine) is not type(theirs):
+            raise ParityError(f"{what}: torch raised {theirs!r}, minitorch gave {mine!r}")
+        return
+    if isinstance(mine, Exception):
+        raise ParityError(f"{what}: minitorch raised {mine!r}, torch gave a result")
+    assert_close(mine, theirs, what, rtol, atol_scale)
+
+
+def gradcheck_inputs(*shapes: tuple, seed: int = 0) -> tuple:
+    """Standard-normal float64 minitorch leaves that require grad, one per shape (inputs for ``gradcheck``)."""
+    rng = np.random.default_rng(seed)
+    return tuple(minitorch.tensor(rng.standard_normal(s), dtype=minitorch.float64, requires_grad=True) for s in shapes)
+
+
+def assert_raises_like_torch(fn: Callable[..., Any], *arrays: Any, match: str,
+                             exc: type[Exception] | None = None) -> tuple[Exception, Exception]:
+    """Runs ``fn(fw, *tensors)`` (each array made a tensor with ``fw.from_numpy``) on both frameworks: torch must
+    raise (``exc`` if given, its message then matching ``match`` too), and minitorch an instance of torch's exception
+    type with a message matching ``match`` (``re.search``). Returns (minitorch's, torch's) exception."""
+    mine, theirs = run_both(fn, *arrays)
+    if not isinstance(theirs, Exception):
+        raise ParityError(f"torch did not raise, gave {theirs!r}")
+    if exc is not None and not (isinstance(theirs, exc) and re.search(match, str(theirs))):
+        raise ParityError(f"torch raised {theirs!r}, expected {exc.__name__} matching {match!r}")
+    if not isinstance(mine, type(theirs)):
+        raise ParityError(f"torch raised {theirs!r}, minitorch gave {mine!r}")
+    if not re.search(match, str(mine)):
+        raise ParityError(f"minitorch's message {str(mine)!r} does not match {match!r} (torch's: {str(theirs)!r})")
+    return mine, theirs
 
 
 @dataclass

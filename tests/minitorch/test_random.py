@@ -8,16 +8,7 @@ import torch
 
 import minitorch
 from minitorch import Generator
-
-
-def both(expr):
-    out = []
-    for fw in (minitorch, torch):
-        try:
-            out.append(expr(fw))
-        except Exception as e:     # noqa: BLE001 - the test compares the exceptions
-            out.append(e)
-    return out
+from parity import run_both
 
 
 def chi_square(counts: np.ndarray, probs: np.ndarray) -> float:
@@ -112,7 +103,7 @@ GEN_ERRORS = {
 
 @pytest.mark.parametrize("case", GEN_ERRORS, ids=list(GEN_ERRORS))
 def test_generator_errors_match_torch(case):
-    mt, th = both(GEN_ERRORS[case])
+    mt, th = run_both(GEN_ERRORS[case])
     assert isinstance(th, Exception) and type(mt) is type(th), (mt, th)
     assert str(mt) == str(th)
 
@@ -181,7 +172,7 @@ SAMPLERS = {
 
 @pytest.mark.parametrize("case", SAMPLERS, ids=list(SAMPLERS))
 def test_sampler_signature_matches_torch(case):
-    mt, th = both(SAMPLERS[case])
+    mt, th = run_both(SAMPLERS[case])
     assert not isinstance(th, Exception), th
     assert not isinstance(mt, Exception), mt
     assert tuple(mt.shape) == tuple(th.shape)
@@ -232,7 +223,7 @@ LOOSE = {"randint_int_size"}
 
 @pytest.mark.parametrize("case", SAMPLER_ERRORS, ids=list(SAMPLER_ERRORS))
 def test_sampler_errors_match_torch(case):
-    mt, th = both(SAMPLER_ERRORS[case])
+    mt, th = run_both(SAMPLER_ERRORS[case])
     assert isinstance(th, Exception), th
     assert isinstance(mt, Exception) and type(mt) is type(th), (mt, th)
     if case not in LOOSE:

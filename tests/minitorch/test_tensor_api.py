@@ -7,16 +7,7 @@ import pytest
 import torch
 
 import minitorch
-
-
-def both(expr):
-    out = []
-    for fw in (minitorch, torch):
-        try:
-            out.append(expr(fw))
-        except Exception as e:     # noqa: BLE001 - the test compares the exceptions
-            out.append(e)
-    return out
+from parity import run_both
 
 
 def same_tensor(mt, th) -> None:
@@ -57,7 +48,7 @@ def test_cuda_raises_no_gpu_backend(case):
 
 
 def test_bad_device_string():
-    mt, th = both(lambda fw: fw.device("gpu"))
+    mt, th = run_both(lambda fw: fw.device("gpu"))
     assert type(mt) is type(th) is RuntimeError
 
 
@@ -85,7 +76,7 @@ SOURCES = {"float": [1.7, -1.2, 0.0, 2.5], "int": [3, -2, 0, 7], "bool": [True, 
 @pytest.mark.parametrize("src", SOURCES, ids=list(SOURCES))
 @pytest.mark.parametrize("case", CONVERSIONS, ids=list(CONVERSIONS))
 def test_conversions_match_torch(case, src):
-    mt, th = both(lambda fw: CONVERSIONS[case](fw.tensor(SOURCES[src]), fw))
+    mt, th = run_both(lambda fw: CONVERSIONS[case](fw.tensor(SOURCES[src]), fw))
     same_tensor(mt, th)
 
 
@@ -148,7 +139,7 @@ PROTOCOLS = {
 
 @pytest.mark.parametrize("case", PROTOCOLS, ids=list(PROTOCOLS))
 def test_protocols_match_torch(case):
-    mt, th = both(PROTOCOLS[case])
+    mt, th = run_both(PROTOCOLS[case])
     assert not isinstance(th, Exception), th
     assert mt == th and type(mt) is type(th), (mt, th)
 
@@ -173,7 +164,7 @@ LOOSE = {"len_0d": "0-d tensor", "iter_0d": "0-d tensor", "default_dtype_int": "
 
 @pytest.mark.parametrize("case", PROTOCOL_ERRORS, ids=list(PROTOCOL_ERRORS))
 def test_protocol_errors_match_torch(case):
-    mt, th = both(PROTOCOL_ERRORS[case])
+    mt, th = run_both(PROTOCOL_ERRORS[case])
     assert isinstance(th, Exception), th
     assert isinstance(mt, Exception) and type(mt) is type(th), (mt, th)
     if case in LOOSE:
@@ -232,5 +223,5 @@ def _set_requires_grad(t):
 @pytest.mark.parametrize("how", [lambda t: t.requires_grad_(), _set_requires_grad], ids=["method", "attribute"])
 def test_requires_grad_on_int_tensor_message(how):
     # torch words the method's, the attribute's and the factories' errors differently: each is matched
-    mt, th = both(lambda fw: how(fw.zeros(2, dtype=fw.int32)))
+    mt, th = run_both(lambda fw: how(fw.zeros(2, dtype=fw.int32)))
     assert type(mt) is type(th) is RuntimeError and str(mt) == str(th)

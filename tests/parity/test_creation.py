@@ -8,25 +8,14 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import minitorch
-from parity import assert_close
+from parity import assert_close, assert_same_outcome, run_both
 
 pytestmark = [pytest.mark.filterwarnings("ignore:To copy construct from a tensor"),
               pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy")]
 
 
-def both(expr):
-    """Evaluates ``expr(fw)`` with minitorch and torch; returns both results (or both exceptions)."""
-    out = []
-    for fw in (minitorch, torch):
-        try:
-            out.append(expr(fw))
-        except Exception as e:     # noqa: BLE001 - the test compares the exceptions
-            out.append(e)
-    return out
-
-
 def assert_same(expr, exact: bool = True) -> None:
-    mt, th = both(expr)
+    mt, th = run_both(expr)
     assert not isinstance(th, Exception), f"torch raised {th!r}"
     assert not isinstance(mt, Exception), f"minitorch raised {mt!r}"
     tol = (0.0, 0.0) if exact else (1e-6, 1e-6)
@@ -36,7 +25,7 @@ def assert_same(expr, exact: bool = True) -> None:
 
 
 def assert_same_error(expr, match: str | None = None) -> None:
-    mt, th = both(expr)
+    mt, th = run_both(expr)
     assert isinstance(th, Exception), f"torch did not raise, gave {th!r}"
     assert isinstance(mt, Exception), f"minitorch did not raise, gave {mt!r}"
     assert type(mt) is type(th), f"minitorch raised {type(mt).__name__}: {mt}; torch {type(th).__name__}: {th}"
@@ -322,7 +311,7 @@ def nested(draw):
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(nested(), st.sampled_from([None, "float64", "int32", "bool"]))
 def test_tensor_inference_matches_torch_hypothesis(data, dtype):
-    mt, th = both(lambda fw: fw.tensor(data, dtype=None if dtype is None else getattr(fw, dtype)))
+    mt, th = run_both(lambda fw: fw.tensor(data, dtype=None if dtype is None else getattr(fw, dtype)))
     if isinstance(th, Exception):       # e.g. a large int into int32: both refuse
         assert type(mt) is type(th) and str(mt) == str(th)
         return
@@ -343,11 +332,8 @@ BIT_EXACT = pytest.mark.skipif(torch.backends.cpu.get_cpu_capability() == "DEFAU
 def test_arange_matches_torch_hypothesis(start, count, step, dtype):
     end = start + count * step
     kw = {} if dtype is None else {"dtype": dtype}
-    mt, th = both(lambda fw: fw.arange(start, end, step, **{k: getattr(fw, v) for k, v in kw.items()}))
-    if isinstance(th, Exception):
-        assert type(mt) is type(th)
-        return
-    assert_close(mt, th, f"arange({start}, {end}, {step})", 0.0, 0.0)
+    mt, th = run_both(lambda fw: fw.arange(start, end, step, **{k: getattr(fw, v) for k, v in kw.items()}))
+    assert_same_outcome(mt, th, f"arange({start}, {end}, {step})")
 
 
 @BIT_EXACT
@@ -355,5 +341,5 @@ def test_arange_matches_torch_hypothesis(start, count, step, dtype):
 @given(st.floats(-50, 50, allow_nan=False), st.floats(-50, 50, allow_nan=False), st.integers(0, 300),
        st.sampled_from(["float32", "float64", "float16", "int64", "int32"]))
 def test_linspace_matches_torch_hypothesis(start, end, steps, dtype):
-    mt, th = both(lambda fw: fw.linspace(start, end, steps, dtype=getattr(fw, dtype)))
+    mt, th = run_both(lambda fw: fw.linspace(start, end, steps, dtype=getattr(fw, dtype)))
     assert_close(mt, th, f"linspace({start}, {end}, {steps})", 0.0, 0.0)

@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 import minitorch
 from minitorch.autograd import gradcheck, gradgradcheck
-from parity import Spec, check
-from parity.harness import assert_close
+from parity import Spec, assert_close, assert_raises_like_torch, assert_same_outcome, check, run_both
 
 POS = Spec((3, 4), low=0.5, high=2.0)          # safe divisors / positive bases
 POS_ROW = Spec((4,), low=0.5, high=2.0)
@@ -170,22 +169,16 @@ def test_gradgradcheck(name):
 
 
 # errors ------------------------------------------------------------------------------------------------------
-def _raises_like_torch(fn, *args, match):
-    """``fn`` raises the same exception type on both frameworks; minitorch's message matches ``match``."""
-    with pytest.raises(Exception) as expected:
-        fn(torch, *[torch.from_numpy(np.asarray(a)) for a in args])
-    with pytest.raises(expected.type, match=match):
-        fn(minitorch, *[minitorch.from_numpy(np.asarray(a)) for a in args])
-
-
 def test_broadcast_mismatch_names_sizes_and_dim():
-    _raises_like_torch(lambda fw, a, b: a + b, np.ones((2, 3)), np.ones((4, 3)),
-                       match=r"size of tensor a \(2\) must match the size of tensor b \(4\) at non-singleton dimension 0")
-    _raises_like_torch(lambda fw, a, b: a * b, np.ones((2, 3, 5)), np.ones((7, 1, 1, 6)),
-                       match=r"tensor a \(5\) .* tensor b \(6\) at non-singleton dimension 3")
-    _raises_like_torch(lambda fw, a, b: fw.maximum(a, b), np.ones(2), np.ones(3), match=r"\(2\).*\(3\).*dimension 0")
-    _raises_like_torch(lambda fw, c, a, b: fw.where(c, a, b), np.ones(3, bool), np.ones(2), np.ones(3),
-                       match=r"\(3\).*\(2\).*dimension 0")
+    assert_raises_like_torch(lambda fw, a, b: a + b, np.ones((2, 3)), np.ones((4, 3)),
+                             match=r"size of tensor a \(2\) must match the size of tensor b \(4\) at "
+                                   r"non-singleton dimension 0")
+    assert_raises_like_torch(lambda fw, a, b: a * b, np.ones((2, 3, 5)), np.ones((7, 1, 1, 6)),
+                             match=r"tensor a \(5\) .* tensor b \(6\) at non-singleton dimension 3")
+    assert_raises_like_torch(lambda fw, a, b: fw.maximum(a, b), np.ones(2), np.ones(3),
+                             match=r"\(2\).*\(3\).*dimension 0")
+    assert_raises_like_torch(lambda fw, c, a, b: fw.where(c, a, b), np.ones(3, bool), np.ones(2), np.ones(3),
+                             match=r"\(3\).*\(2\).*dimension 0")
 
 
 @pytest.mark.parametrize("op", ["floor_divide", "remainder", "fmod", "div_trunc", "floordiv_operator",
@@ -195,30 +188,34 @@ def test_integer_division_by_zero_raises(op):
           "fmod": lambda fw, a, b: fw.fmod(a, b), "div_trunc": lambda fw, a, b: fw.div(a, b, rounding_mode="trunc"),
           "floordiv_operator": lambda fw, a, b: a // 0, "mod_operator": lambda fw, a, b: a % b,
           "rmod": lambda fw, a, b: 5 % b}[op]
-    _raises_like_torch(fn, np.array([3, -3, 1]), np.array([1, 0, 2]), match="^ZeroDivisionError$")
+    assert_raises_like_torch(fn, np.array([3, -3, 1]), np.array([1, 0, 2]), match="^ZeroDivisionError$")
 
 
 def test_bool_errors():
     b = np.array([True, False])
-    _raises_like_torch(lambda fw, a, c: a - c, b, b, match=r"Subtraction, the `-` operator, with two bool tensors")
-    _raises_like_torch(lambda fw, a, c: a // c, b, b, match=r"\"div_floor_cpu\" not implemented for 'Bool'")
-    _raises_like_torch(lambda fw, a, c: a % c, b, b, match=r"\"remainder_cpu\" not implemented for 'Bool'")
-    _raises_like_torch(lambda fw, a, c: a ** c, b, b, match=r"\"pow\" not implemented for 'Bool'")
+    assert_raises_like_torch(lambda fw, a, c: a - c, b, b,
+                             match=r"Subtraction, the `-` operator, with two bool tensors")
+    assert_raises_like_torch(lambda fw, a, c: a // c, b, b, match=r"\"div_floor_cpu\" not implemented for 'Bool'")
+    assert_raises_like_torch(lambda fw, a, c: a % c, b, b, match=r"\"remainder_cpu\" not implemented for 'Bool'")
+    assert_raises_like_torch(lambda fw, a, c: a ** c, b, b, match=r"\"pow\" not implemented for 'Bool'")
 
 
 def test_other_errors():
     i = np.array([1, 2, 3])
-    _raises_like_torch(lambda fw, a: a ** -1, i, match=r"Integers to negative integer powers are not allowed")
-    _raises_like_torch(lambda fw, a: fw.add(a, 1, alpha=2.5), i, match=r"alpha must not be a floating point")
-    _raises_like_torch(lambda fw, a: fw.div(a, 2, rounding_mode="round"), i,
-                       match=r"rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'")
-    _raises_like_torch(lambda fw, a: fw.maximum(a, 2), i, match=r"maximum\(\): argument 'other' .* not int")
-    _raises_like_torch(lambda fw, a: fw.lerp(a, a, 0.5), i, match=r"\"lerp_kernel_scalar\" not implemented for 'Long'")
+    assert_raises_like_torch(lambda fw, a: a ** -1, i, match=r"Integers to negative integer powers are not allowed")
+    assert_raises_like_torch(lambda fw, a: fw.add(a, 1, alpha=2.5), i, match=r"alpha must not be a floating point")
+    assert_raises_like_torch(lambda fw, a: fw.div(a, 2, rounding_mode="round"), i,
+                             match=r"rounding_mode to be one of None, 'trunc', or 'floor' but found 'round'")
+    assert_raises_like_torch(lambda fw, a: fw.maximum(a, 2), i, match=r"maximum\(\): argument 'other' .* not int")
+    assert_raises_like_torch(lambda fw, a: fw.lerp(a, a, 0.5), i,
+                             match=r"\"lerp_kernel_scalar\" not implemented for 'Long'")
     f, d = np.ones(3, np.float32), np.ones(3)
-    _raises_like_torch(lambda fw, a, b: fw.lerp(a, b, 0.5), f, d, match=r"expected dtype float for `end` but got dtype double")
-    _raises_like_torch(lambda fw, a, w: fw.lerp(a, a, w), f, d, match=r"expected dtype float for `weight`")
-    _raises_like_torch(lambda fw, c, a: fw.where(c, a, a), f, f,
-                       match=r"where expected condition to be a boolean tensor, but got a tensor with dtype Float")
+    assert_raises_like_torch(lambda fw, a, b: fw.lerp(a, b, 0.5), f, d,
+                             match=r"expected dtype float for `end` but got dtype double")
+    assert_raises_like_torch(lambda fw, a, w: fw.lerp(a, a, w), f, d, match=r"expected dtype float for `weight`")
+    assert_raises_like_torch(lambda fw, c, a: fw.where(c, a, a), f, f,
+                             match=r"where expected condition to be a boolean tensor, but got a tensor with "
+                                   r"dtype Float")
 
 
 # hypothesis differential test -----------------------------------------------------------------------------------
@@ -249,24 +246,13 @@ def _random(shape, dtype, rng):
     return (rng.standard_normal(shape) * 3).astype(dtype)
 
 
-def _outcome(fn, fw, a, b):
-    try:
-        return fn(fw, fw.from_numpy(a.copy()), fw.from_numpy(b.copy()))
-    except Exception as e:        # noqa: BLE001 - the exception type itself is compared
-        return e
-
-
 @settings(max_examples=30, deadline=None, derandomize=True)
 @given(shapes=broadcastable_pair(), da=st.sampled_from(DTYPES), db=st.sampled_from(DTYPES),
        op=st.sampled_from(list(BINARY)), seed=st.integers(0, 2 ** 16))
 def test_hypothesis_binary_ops_match_torch(shapes, da, db, op, seed):
     rng = np.random.default_rng(seed)
     a, b = _random(shapes[0], da, rng), _random(shapes[1], db, rng)
-    mine, theirs = _outcome(BINARY[op], minitorch, a, b), _outcome(BINARY[op], torch, a, b)
-    if isinstance(theirs, Exception):
-        assert type(mine) is type(theirs), f"torch raised {theirs!r}, minitorch gave {mine!r}"
-        return
-    assert not isinstance(mine, Exception), f"minitorch raised {mine!r}, torch gave a result"
-    tol = 1e-2 if "float16" in (mine.dtype.name, da, db) else 1e-5
-    assert_close(mine, theirs, f"{op}({da}{list(shapes[0])}, {db}{list(shapes[1])})", tol, tol)
+    mine, theirs = run_both(BINARY[op], a, b)
+    tol = 1e-2 if "float16" in (da, db) or getattr(theirs, "dtype", None) is torch.float16 else 1e-5
+    assert_same_outcome(mine, theirs, f"{op}({da}{list(shapes[0])}, {db}{list(shapes[1])})", tol, tol)
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import minitorch
 from minitorch.autograd import gradcheck, gradgradcheck
-from parity import Spec, check
+from parity import Spec, assert_raises_like_torch, check, gradcheck_inputs
 
 INT = Spec((2, 3), kind="int", low=-5, high=5, grad=False, dtype="int64")
 
@@ -86,21 +86,16 @@ GRAD_CASES = {
 GRADGRAD = ("cat", "stack", "split", "repeat", "repeat_interleave", "flip", "roll", "tril")
 
 
-def _inputs(shapes):
-    rng = np.random.default_rng(0)
-    return [minitorch.tensor(rng.standard_normal(s), dtype=minitorch.float64, requires_grad=True) for s in shapes]
-
-
 @pytest.mark.parametrize("case", GRAD_CASES, ids=list(GRAD_CASES))
 def test_gradcheck(case):
     fn, *shapes = GRAD_CASES[case]
-    assert gradcheck(fn, _inputs(shapes))
+    assert gradcheck(fn, gradcheck_inputs(*shapes))
 
 
 @pytest.mark.parametrize("case", GRADGRAD, ids=list(GRADGRAD))
 def test_gradgradcheck(case):
     fn, *shapes = GRAD_CASES[case]
-    assert gradgradcheck(fn, _inputs(shapes))
+    assert gradgradcheck(fn, gradcheck_inputs(*shapes))
 
 
 @pytest.mark.parametrize("how", ["split", "chunk", "tensor_split"])
@@ -199,10 +194,7 @@ ERRORS = {
 @pytest.mark.parametrize("case", ERRORS, ids=list(ERRORS))
 def test_errors_match_torch(case):
     fn, exc, match = ERRORS[case]
-    with pytest.raises(exc, match=match):
-        fn(torch)                       # the expected message is torch's own
-    with pytest.raises(exc, match=match):
-        fn(minitorch)
+    assert_raises_like_torch(fn, match=match, exc=exc)      # the expected message is torch's own
 
 
 @st.composite

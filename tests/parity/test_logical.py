@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minitorch
-from parity import Spec, check
-from parity.harness import assert_close
+from parity import Spec, assert_close, assert_raises_like_torch, assert_same_outcome, check, run_both
 
 INTS = Spec((3, 4), kind="int", low=-8, high=8, dtype="int64")
 INT_ROW = Spec((4,), kind="int", low=-8, high=8, dtype="int32")
@@ -75,13 +74,6 @@ def test_large_shifts_match_torch():
 
 
 # errors ------------------------------------------------------------------------------------------------------
-def _raises_like_torch(fn, *arrays, match):
-    with pytest.raises(Exception) as expected:
-        fn(torch, *[torch.from_numpy(a) for a in arrays])
-    with pytest.raises(expected.type, match=match):
-        fn(minitorch, *[minitorch.from_numpy(a) for a in arrays])
-
-
 F, I, B = np.ones(3, np.float32), np.arange(3), np.ones(3, bool)
 
 
@@ -106,7 +98,7 @@ def test_errors(fn, arrays, match):
         assert_close(fn(minitorch, *map(minitorch.from_numpy, arrays)), fn(torch, *map(torch.from_numpy, arrays)),
                      "logical_and", 0, 0)
         return
-    _raises_like_torch(fn, *arrays, match=match)
+    assert_raises_like_torch(fn, *arrays, match=match)
 
 
 # hypothesis differential test -----------------------------------------------------------------------------------
@@ -144,15 +136,5 @@ def test_hypothesis_logical_ops_match_torch(shapes, da, db, op, seed):
     a, b = _random(shapes[0], da, rng), _random(shapes[1], db, rng)
     if op in ("lshift", "rshift") and db != "bool":
         b = np.abs(b)                            # negative shift amounts are undefined behaviour in torch
-    outcomes = []
-    for fw in (minitorch, torch):
-        try:
-            outcomes.append(BINARY[op](fw, fw.from_numpy(a.copy()), fw.from_numpy(b.copy())))
-        except Exception as e:        # noqa: BLE001 - the exception type itself is compared
-            outcomes.append(e)
-    mine, theirs = outcomes
-    if isinstance(theirs, Exception):
-        assert type(mine) is type(theirs), f"torch raised {theirs!r}, minitorch gave {mine!r}"
-        return
-    assert not isinstance(mine, Exception), f"minitorch raised {mine!r}, torch gave a result"
-    assert_close(mine, theirs, f"{op}({da}{list(shapes[0])}, {db}{list(shapes[1])})", 0, 0)
+    mine, theirs = run_both(BINARY[op], a, b)
+    assert_same_outcome(mine, theirs, f"{op}({da}{list(shapes[0])}, {db}{list(shapes[1])})")

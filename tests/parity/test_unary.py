@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 import minitorch
 from minitorch.autograd import gradcheck, gradgradcheck
-from parity import Spec, check
-from parity.harness import assert_close
+from parity import Spec, assert_close, assert_raises_like_torch, assert_same_outcome, check, run_both
 
 X = (3, 4)
 POS = Spec((3, 4), low=0.2, high=3.0)
@@ -178,13 +177,6 @@ def test_gradgradcheck(name):
 
 
 # errors ------------------------------------------------------------------------------------------------------
-def _raises_like_torch(fn, arr, match):
-    with pytest.raises(Exception) as expected:
-        fn(torch, torch.from_numpy(arr))
-    with pytest.raises(expected.type, match=match):
-        fn(minitorch, minitorch.from_numpy(arr))
-
-
 @pytest.mark.parametrize("op, match", [
     (lambda fw, x: fw.abs(x), r"\"abs_cpu\" not implemented for 'Bool'"),
     (lambda fw, x: -x, r"Negation, the `-` operator, on a bool tensor is not supported"),
@@ -194,14 +186,15 @@ def _raises_like_torch(fn, arr, match):
     (lambda fw, x: fw.trunc(x), r"\"trunc_vml_cpu\" not implemented for 'Bool'"),
 ], ids=["abs", "neg", "pos", "relu", "floor", "trunc"])
 def test_bool_errors(op, match):
-    _raises_like_torch(op, np.array([True, False]), match)
+    assert_raises_like_torch(op, np.array([True, False]), match=match)
 
 
 def test_other_errors():
     i = np.array([1, 2, 3])
-    _raises_like_torch(lambda fw, x: fw.round(x, decimals=1), i, r"\"round_cpu\" not implemented for 'Long'")
-    _raises_like_torch(lambda fw, x: fw.clamp(x), i, r"At least one of 'min' or 'max' must not be None")
-    _raises_like_torch(lambda fw, x: x.clip(min=None, max=None), i, r"At least one of 'min' or 'max'")
+    assert_raises_like_torch(lambda fw, x: fw.round(x, decimals=1), i,
+                             match=r"\"round_cpu\" not implemented for 'Long'")
+    assert_raises_like_torch(lambda fw, x: fw.clamp(x), i, match=r"At least one of 'min' or 'max' must not be None")
+    assert_raises_like_torch(lambda fw, x: x.clip(min=None, max=None), i, match=r"At least one of 'min' or 'max'")
 
 
 # hypothesis differential test -----------------------------------------------------------------------------------
@@ -216,16 +209,6 @@ UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "neg", 
 def test_hypothesis_unary_ops_match_torch(shape, op, dtype, seed):
     rng = np.random.default_rng(seed)
     arr = rng.random(shape) < 0.5 if dtype == "bool" else (rng.standard_normal(shape) * 4).astype(dtype)
-    outcomes = []
-    for fw in (minitorch, torch):
-        try:
-            outcomes.append(getattr(fw, op)(fw.from_numpy(arr.copy())))
-        except Exception as e:        # noqa: BLE001 - the exception type itself is compared
-            outcomes.append(e)
-    mine, theirs = outcomes
-    if isinstance(theirs, Exception):
-        assert type(mine) is type(theirs), f"torch raised {theirs!r}, minitorch gave {mine!r}"
-        return
-    assert not isinstance(mine, Exception), f"minitorch raised {mine!r}, torch gave a result"
-    tol = 2e-3 if "float16" in (dtype, mine.dtype.name) else 1e-6
-    assert_close(mine, theirs, f"{op}({dtype}{shape})", tol, tol)
+    mine, theirs = run_both(lambda fw, x: getattr(fw, op)(x), arr)
+    tol = 2e-3 if dtype == "float16" or getattr(theirs, "dtype", None) is torch.float16 else 1e-6
+    assert_same_outcome(mine, theirs, f"{op}({dtype}{shape})", tol, tol)
