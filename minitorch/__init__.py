@@ -20,9 +20,12 @@ from ._ops.elementwise import *  # noqa: F401,F403
 from ._ops.unary import *  # noqa: F401,F403
 from ._ops.logical import *  # noqa: F401,F403
 from ._ops.reduction import *  # noqa: F401,F403
+from ._ops.softmax import *  # noqa: F401,F403
+from ._ops.cumulative import *  # noqa: F401,F403
 from ._ops.sorting import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.shape import *  # noqa: F401,F403
+from ._ops.strided import *  # noqa: F401,F403
 from ._ops.joining import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
 from ._ops import inplace as _inplace  # noqa: F401  (registers copy_ and the in-place machinery)

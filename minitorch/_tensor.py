@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device as _device_cls, cpu as _cpu, check_device
-from ._storage import UntypedStorage, _base_pointer
+from ._storage import UntypedStorage
 from .autograd.grad_mode import _state
 from .autograd.graph import RemovableHandle
 

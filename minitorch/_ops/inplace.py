@@ -90,7 +90,7 @@ def _rebase_history(self: Tensor, result: Tensor) -> None:
     if base is None:
         self._grad_fn, self._output_nr, self._requires_grad = result._grad_fn, result._output_nr, True
         return
-    from .shape import AsStrided, _strided_positions
+    from .strided import AsStrided, _strided_positions
     item = base._data.itemsize
     positions = [_strided_positions(t._data.shape, tuple(st // item for st in t._data.strides)) + t.storage_offset()
                  for t in (base, self)]

@@ -1,7 +1,8 @@
 """Reductions: mirrors ``torch.sum``, ``mean``, ``prod``, ``var``/``std`` (``correction``/``unbiased``),
-``var_mean``/``std_mean``, ``amax``/``amin``, ``argmax``/``argmin``, ``logsumexp``, ``softmax``/``log_softmax``,
-``cumsum``/``cumprod``, ``all``/``any``, ``count_nonzero`` and ``norm`` (``dim`` as int or tuple, ``keepdim``),
-plus ``sum_to_shape``, the single helper that undoes broadcasting in backward.
+``var_mean``/``std_mean``, ``amax``/``amin``, ``argmax``/``argmin``, ``all``/``any``, ``count_nonzero`` and
+``norm`` (``dim`` as int or tuple, ``keepdim``), the dim helpers the other reducing families share
+(softmax.py, cumulative.py, sorting.py), and ``sum_to_shape``, the single helper that undoes
+broadcasting in backward.
 
 Forwards are NumPy; backwards are minitorch ops (differentiable again). Masks a backward needs (ties of a
 max, zeros of a product) are computed in backward from the saved arrays and enter the graph as constants,
@@ -22,8 +23,7 @@ from ._method import tensor_method
 from .elementwise import where
 
 __all__ = ["sum", "mean", "prod", "var", "std", "var_mean", "std_mean", "amax", "amin", "argmax", "argmin",
-           "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod", "all", "any", "count_nonzero", "norm",
-           "sum_to_shape"]
+           "all", "any", "count_nonzero", "norm", "sum_to_shape"]
 
 
 def normalize_dims(dim: "int | Sequence[int] | None", ndim: int) -> tuple[int, ...]:
@@ -67,7 +67,7 @@ def drop_reduced(out: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
     return out if keepdim else out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
 
 
-def _const(a: np.ndarray) -> Tensor:
+def constant(a: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(a))
 
 
@@ -156,14 +156,14 @@ class Prod(Function):
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
         g = expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
-        zeros = _const(x._data == 0)
+        zeros = constant(x._data == 0)
         if not zeros._data.any():
             return g * expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim) / x, None, None, None
         count = np.add.reduce(zeros._data, axis=ctx.dims, keepdims=True)
-        one, none = _const((count == 1).astype(x._data.dtype)), _const((count == 0).astype(x._data.dtype))
+        one, none = constant((count == 1).astype(x._data.dtype)), constant((count == 0).astype(x._data.dtype))
         x_safe = x.masked_fill(zeros, 1)
         rest = Prod.apply(x_safe, ctx.dims, True, None)              # product of the non-zero elements
-        zero_value = x.masked_fill(_const(~zeros._data), 0).sum(ctx.dims, keepdim=True)   # the lone zero, in the graph
+        zero_value = x.masked_fill(constant(~zeros._data), 0).sum(ctx.dims, keepdim=True)   # the lone zero, in the graph
         others = where(zeros, rest * one, rest * (zero_value * one + none) / x_safe)
         return g * others, None, None, None
 
@@ -197,7 +197,7 @@ class Var(Function):
         x, out = ctx.saved_tensors
         if ctx.root:        # d std = d var / (2 std), 0 where std == 0 (torch)
             zero = out._data == 0
-            grad = grad / (2 * out.masked_fill(_const(zero), 1)) * _const((~zero).astype(out._data.dtype))
+            grad = grad / (2 * out.masked_fill(constant(zero), 1)) * constant((~zero).astype(out._data.dtype))
         g = expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim)
         centered = x - x.mean(ctx.dims, keepdim=True)
         return g * centered * (2.0 / ctx.dof if ctx.dof > 0 else float("inf")), None, None, None, None
@@ -276,7 +276,7 @@ class Amin(Amax):
 def tie_share(a: np.ndarray, extreme: np.ndarray, dims: tuple) -> Tensor:
     """1/k at each of the k elements equal to their slice's extreme (NaN counts as equal to NaN), else 0."""
     ties = (a == extreme) | (np.isnan(a) & np.isnan(extreme))
-    return _const(ties / np.add.reduce(ties, axis=dims, keepdims=True, dtype=a.dtype))
+    return constant(ties / np.add.reduce(ties, axis=dims, keepdims=True, dtype=a.dtype))
 
 
 @tensor_method
@@ -322,166 +322,6 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 # logsumexp / softmax / log_softmax -------------------------------------------------------------------------
-def _stable_max(a: np.ndarray, axis: Any) -> tuple[np.ndarray, bool]:
-    """The shift that keeps ``exp`` from overflowing: the max, with infinities (and empty slices) as 0; and
-    whether all were finite (else a slice may sum to 0 and its log / division is meant to give inf / nan)."""
-    m = np.maximum.reduce(a, axis=axis, keepdims=True, initial=-np.inf)
-    finite = np.isfinite(m)
-    if finite.all():
-        return m, True
-    return np.where(finite, m, 0).astype(a.dtype, copy=False), False
-
-
-def _as_float(a: np.ndarray) -> np.ndarray:
-    return a if a.dtype.kind == "f" else a.astype(_dtype.get_default_dtype().np)
-
-
-class Logsumexp(Function):
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, a, dims, keepdim):
-        a = _as_float(a)
-        ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        m, finite = _stable_max(a, dims)
-        out = np.log(np.add.reduce(np.exp(a - m), axis=dims, keepdims=True)) + m
-        out = drop_reduced(out, dims, keepdim)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        out = expand_reduced(out, ctx.shape, ctx.dims, ctx.keepdim)
-        return expand_reduced(grad, ctx.shape, ctx.dims, ctx.keepdim) * (x - out).exp(), None, None
-
-
-@tensor_method
-@accepts_axis
-def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    return Logsumexp.apply(input, reduce_dims(dim, input.dim()), keepdim)
-
-
-class Softmax(Function):
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, a, dim, log):
-        ctx.dim, ctx.log = dim, log
-        m, finite = _stable_max(a, dim)
-        shifted = a - m
-        e = np.exp(shifted)
-        s = np.add.reduce(e, axis=dim, keepdims=True)
-        out = shifted - np.log(s) if log else e / s
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        y, = ctx.saved_tensors
-        if ctx.log:
-            return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None
-
-
-class LogSoftmax(Softmax):
-    """``log_softmax``: the same computation (``log=True``), named as torch's node."""
-
-
-def _softmax(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.dtype.is_floating_point:
-        kernel = "log_softmax_lastdim_kernel_impl" if log else "softmax_lastdim_kernel_impl"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
-    if dim is None:
-        raise TypeError(f"{'log_softmax' if log else 'softmax'}() missing required argument 'dim'")
-    d = _wrap_dim(dim, max(input.dim(), 1))
-    return (LogSoftmax if log else Softmax).apply(input, d if input.dim() else None, log)
-
-
-@tensor_method
-@accepts_axis
-def softmax(input: Tensor, dim: Any = None, dtype: _dtype.dtype | None = None) -> Tensor:
-    return _softmax(input, dim, dtype, False)
-
-
-@tensor_method
-@accepts_axis
-def log_softmax(input: Tensor, dim: Any = None, dtype: _dtype.dtype | None = None) -> Tensor:
-    return _softmax(input, dim, dtype, True)
-
-
-# cumsum / cumprod ------------------------------------------------------------------------------------------
-def _reverse_cumsum(g: Tensor, dim: int) -> Tensor:
-    return g.flip(dim).cumsum(dim).flip(dim)
-
-
-class Cumsum(Function):
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, a, dim, dtype):
-        ctx.dim = dim
-        if dtype is None and a.dtype.kind in "biu":
-            dtype = _dtype.int64
-        return np.cumsum(a, axis=dim, dtype=None if dtype is None else dtype.np).reshape(a.shape)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return (grad if ctx.dim is None else _reverse_cumsum(grad, ctx.dim)), None, None
-
-
-class Cumprod(Function):
-    """Gradient: ``reverse_cumsum(g * out) / x`` without zeros. With zeros in a slice, the exact formula
-    ``dx_k = sum_{i >= k} g_i * prod_{j <= i, j != k} x_j``, evaluated for all (k, i) at once on an
-    (n, n) matrix per slice: O(n^2) memory (torch has an O(n) special case), used only when the input
-    has zeros; it is exact and differentiable again."""
-
-    _array_forward = True
-
-    @staticmethod
-    def forward(ctx, a, dim, dtype):
-        ctx.dim = dim
-        if dtype is None and a.dtype.kind in "biu":
-            dtype = _dtype.int64
-        out = np.cumprod(a, axis=dim, dtype=None if dtype is None else dtype.np).reshape(a.shape)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, out = ctx.saved_tensors
-        if ctx.dim is None:
-            return grad, None, None
-        if not (x._data == 0).any():
-            return _reverse_cumsum(grad * out, ctx.dim) / x, None, None
-        xm, gm = x.movedim(ctx.dim, -1), grad.movedim(ctx.dim, -1)
-        n = xm.shape[-1]
-        eye = _const(np.eye(n, dtype=bool))
-        rows = where(eye, _const(np.ones((), x._data.dtype)), xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
-        partial = rows.cumprod(-1) * _const(np.triu(np.ones((n, n), x._data.dtype)))   # [k, i]
-        return (partial * gm.unsqueeze(-2)).sum(-1).movedim(-1, ctx.dim), None, None
-
-
-def _cumulative(cls: type, input: Tensor, dim: int, dtype: Any) -> Tensor:
-    d = _wrap_dim(dim, max(input.dim(), 1))
-    return cls.apply(input, d if input.dim() else None, dtype)
-
-
-@tensor_method
-@accepts_axis
-def cumsum(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    return _cumulative(Cumsum, input, dim, dtype)
-
-
-@tensor_method
-@accepts_axis
-def cumprod(input: Tensor, dim: int, *, dtype: _dtype.dtype | None = None) -> Tensor:
-    return _cumulative(Cumprod, input, dim, dtype)
-
-
-# all / any / count_nonzero ---------------------------------------------------------------------------------
 def _logical_reduce(fn: Any, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     a = input._data
     out = fn(a, axis=reduce_dims(dim, a.ndim), keepdims=keepdim)
@@ -546,10 +386,10 @@ class LinalgVectorNorm(Function):
             return g * x.sign() * tie_share(np.abs(x._data), out._data, ctx.dims), None, None, None
         if p == 1:
             return g * x.sign(), None, None, None
-        safe = out.masked_fill(_const(out._data == 0), 1)       # x == 0 wherever out == 0
+        safe = out.masked_fill(constant(out._data == 0), 1)       # x == 0 wherever out == 0
         if p == 2:
             return g * x / safe, None, None, None
-        scaled = x.sign() * x.abs().masked_fill(_const(x._data == 0), 1).pow(p - 1)
+        scaled = x.sign() * x.abs().masked_fill(constant(x._data == 0), 1).pow(p - 1)
         return g * scaled / safe.pow(p - 1), None, None, None
 
 
