@@ -1,7 +1,13 @@
-"""Shared pytest fixtures: the device the torch side of parity tests runs on."""
+"""Shared pytest set-up: the device the torch side of parity tests runs on, and hypothesis settings."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# the differential tests are derandomized (seeded), so hypothesis needs no example database: keeping it
+# off also keeps tests from writing a .hypothesis/ folder into the source tree
+settings.register_profile("minitorch", database=None)
+settings.load_profile("minitorch")
 
 DEVICES = ["cpu", "cuda"]
 
