@@ -1,11 +1,16 @@
 """Shared pytest set-up: the device the torch side of parity tests runs on, and hypothesis settings."""
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
-# the differential tests are derandomized (seeded), so hypothesis needs no example database: keeping it
-# off also keeps tests from writing a .hypothesis/ folder into the source tree
+# tests write nothing into the source tree: the differential tests are derandomized (seeded), so hypothesis
+# needs no example database, and its other caches go to the temp folder instead of ./.hypothesis
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "minitorch-hypothesis"))
 settings.register_profile("minitorch", database=None)
 settings.load_profile("minitorch")
 
