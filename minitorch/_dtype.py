@@ -93,10 +93,10 @@ def get_default_dtype() -> dtype:
 
 
 def set_default_dtype(d: dtype) -> None:
-    """Sets the default floating dtype; only float32 and float64 are accepted, as in torch."""
+    """Sets the default floating dtype (float16, float32 or float64); other dtypes raise, as in torch."""
     d = as_dtype(d)
-    if d not in (float32, float64):
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
     _default_float[0] = d
 
 

@@ -21,15 +21,21 @@ def _reverse_cumsum(g: Tensor, dim: int) -> Tensor:
     return g.flip(dim).cumsum(dim).flip(dim)
 
 
+def _running(fn, a: np.ndarray, dim: int | None, dtype: Any) -> np.ndarray:
+    """``np.cumsum``/``np.cumprod`` with torch's dtypes: integers and bool give int64; float16 accumulates in
+    float32 (torch's accumulate type) and is rounded back once at the end."""
+    out_dtype = dtype.np if dtype is not None else (np.dtype(np.int64) if a.dtype.kind in "biu" else a.dtype)
+    acc = np.float32 if out_dtype == np.float16 else out_dtype
+    return fn(a, axis=dim, dtype=acc).astype(out_dtype, copy=False).reshape(a.shape)
+
+
 class Cumsum(Function):
     _array_forward = True
 
     @staticmethod
     def forward(ctx, a, dim, dtype):
         ctx.dim = dim
-        if dtype is None and a.dtype.kind in "biu":
-            dtype = _dtype.int64
-        return np.cumsum(a, axis=dim, dtype=None if dtype is None else dtype.np).reshape(a.shape)
+        return _running(np.cumsum, a, dim, dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,9 +53,7 @@ class Cumprod(Function):
     @staticmethod
     def forward(ctx, a, dim, dtype):
         ctx.dim = dim
-        if dtype is None and a.dtype.kind in "biu":
-            dtype = _dtype.int64
-        out = np.cumprod(a, axis=dim, dtype=None if dtype is None else dtype.np).reshape(a.shape)
+        out = _running(np.cumprod, a, dim, dtype)
         ctx.save_for_backward(a, out)
         return out
 

@@ -333,7 +333,7 @@ class Atan2(Function):
                 -scale * a if ctx.needs_input_grad[1] else None)
 
 
-class Cast(Function):
+class ToCopy(Function):
     """``Tensor.to(dtype)``: a copy in another dtype; gradient is cast back by the engine."""
 
     _array_forward = True
@@ -456,7 +456,7 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
 
 def cast(input: Tensor, dtype: _dtype.dtype) -> Tensor:
     """A differentiable dtype conversion (what ``Tensor.to(dtype)`` runs)."""
-    return Cast.apply(input, dtype)
+    return ToCopy.apply(input, dtype)
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Tensor:

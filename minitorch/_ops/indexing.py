@@ -315,12 +315,34 @@ def _scatter(input: Tensor, dim: int, index: Tensor, src: Any, accumulate: bool,
     return IndexPut.apply(input, src, key, accumulate)
 
 
+class ScatterMultiply(Function):
+    """``scatter(..., reduce='multiply')``: multiplies the indexed positions by ``src`` (duplicates compound).
+    Like torch, it has no derivative: backward raises."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, a, src, key):
+        out = np.array(a, copy=True)
+        np.multiply.at(out, key, np.broadcast_to(np.asarray(src, dtype=a.dtype), key[0].shape) if key else src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
 @tensor_method
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
-    """``input`` with ``src`` (or ``value``) written at the positions ``index`` names along ``dim``."""
+    """``input`` with ``src`` (or ``value``) written (or added, or multiplied, per ``reduce``) at the positions
+    ``index`` names along ``dim``."""
     if reduce == "multiply":
-        raise NotImplementedError("scatter(): reduce='multiply' is not implemented in minitorch")
+        source = value if src is None else src
+        key = _gather_key(input, dim, index, "scatter", source)
+        if isinstance(source, Tensor) and source._data.shape != index._data.shape and key:
+            source = source[tuple(slice(0, n) for n in index._data.shape)]
+        return ScatterMultiply.apply(input, source, key)
     if reduce not in (None, "add"):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
     return _scatter(input, dim, index, value if src is None else src, reduce == "add", "scatter")

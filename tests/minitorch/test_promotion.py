@@ -89,3 +89,14 @@ def test_set_default_dtype_rejects_non_float():
         minitorch.set_default_dtype(minitorch.int64)
     with pytest.raises(TypeError):
         torch.set_default_dtype(torch.int64)
+
+
+def test_set_default_dtype_accepts_float16_like_torch():
+    try:
+        minitorch.set_default_dtype(minitorch.float16)
+        torch.set_default_dtype(torch.float16)
+        assert minitorch.tensor([1.5]).dtype is minitorch.float16 and torch.tensor([1.5]).dtype == torch.float16
+        assert (minitorch.tensor([1, 2]) / 2).dtype is minitorch.float16
+    finally:
+        minitorch.set_default_dtype(minitorch.float32)
+        torch.set_default_dtype(torch.float32)

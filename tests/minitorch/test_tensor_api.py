@@ -225,3 +225,10 @@ def test_requires_grad_on_int_tensor_message(how):
     # torch words the method's, the attribute's and the factories' errors differently: each is matched
     mt, th = run_both(lambda fw: how(fw.zeros(2, dtype=fw.int32)))
     assert type(mt) is type(th) is RuntimeError and str(mt) == str(th)
+
+
+def test_dtype_conversion_node_is_named_like_torch():
+    for fw in (minitorch, torch):
+        x = fw.ones(2, requires_grad=True)
+        name = x.double().grad_fn.name() if fw is minitorch else type(x.double().grad_fn).__name__
+        assert name == "ToCopyBackward0"

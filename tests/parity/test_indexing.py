@@ -93,6 +93,11 @@ OPS = {
     "scatter_larger_src": (lambda fw, a, s: a.scatter(1, fw.tensor(SCATTER_INDEX).T, s), (4, 3),
                            Spec((5, 3), grad=False)),
     "scatter_value": (lambda fw, a: fw.scatter(a, 0, fw.tensor(SCATTER_INDEX), value=2.5), (3, 4)),
+    # reduce='multiply' has no derivative in torch either: forward only (duplicate indices compound)
+    "scatter_multiply": (lambda fw, a, s: a.scatter(0, fw.tensor([[0, 1, 0, 0], [0, 0, 1, 2]]), s, reduce="multiply"),
+                         Spec((3, 4), grad=False), Spec((2, 4), grad=False)),
+    "scatter_multiply_value": (lambda fw, a: a.scatter(1, fw.tensor([[0, 0], [3, 1]]), 3.0, reduce="multiply"),
+                               Spec((2, 4), grad=False)),
     "scatter_": (_inplace("scatter_", 0, lambda fw: fw.tensor(SCATTER_INDEX)), (3, 4), (2, 4)),
     "scatter_add": (lambda fw, a, i, s: fw.scatter_add(a, 1, i, s), (3, 4), _idx(0, 4, (3, 6)), (3, 6)),
     "scatter_add_": (_inplace("scatter_add_", 0, lambda fw: fw.tensor([[0, 0, 1], [0, 0, 0]])), (2, 3), (2, 3)),
@@ -115,6 +120,7 @@ ALL = {**GETITEM, **SETITEM, **OPS}
 
 
 @pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter")
 @pytest.mark.parametrize("case", ALL, ids=list(ALL))
 def test_parity(case):
     fn, *specs = ALL[case]
@@ -303,6 +309,9 @@ ERRORS = {
     "setitem_advanced_dtype": (lambda fw: fw.zeros(3, dtype=fw.float64).__setitem__([0], fw.ones(1)), RuntimeError,
                                r"Index put requires the source and destination dtypes match"),
     "setitem_list_value": (lambda fw: fw.zeros(3).__setitem__(0, [1.0]), TypeError, r"can't assign a list to a"),
+    "scatter_multiply_backward": (lambda fw: fw.ones(2, requires_grad=True).mul(1).scatter(
+        0, fw.tensor([0]), 2.0, reduce="multiply").sum().backward(), RuntimeError,
+        r"derivative for aten::scatter is not implemented"),
     "scatter_dtype": (lambda fw: fw.zeros(3, 4, dtype=fw.float64).scatter_add(0, fw.tensor([[0]]), fw.ones(1, 1)),
                       RuntimeError, r"scatter\(\): Expected self.dtype to be equal to src.dtype"),
     "index_add_dtype": (lambda fw: fw.zeros(3, 4, dtype=fw.float64).index_add(0, fw.tensor([0]), fw.ones(1, 4)),

@@ -297,3 +297,12 @@ def test_hypothesis_reductions_match_torch(case):
             return
     op = DIFF_OPS[name]
     check(lambda fw, x: op(fw, x, dims, keepdim), shape, dtypes=(dtype,))
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+def test_float16_running_reductions_accumulate_in_float32_like_torch(op):
+    values = np.full(4096, 0.1 if op == "cumsum" else 1.0002, dtype=np.float16)
+    mine = getattr(minitorch.tensor(values), op)(0)
+    theirs = getattr(torch.tensor(values), op)(0)
+    assert mine.dtype is minitorch.float16
+    np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
