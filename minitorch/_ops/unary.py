@@ -199,7 +199,9 @@ def _erf(x: np.ndarray) -> np.ndarray:
     k[tail] = 2
     t = np.where(k == 0, 2 * ax * ax - 1, (2 * ax - _ERF_MID[k]) / _ERF_WIDTH[k])
     if ax.size <= _SMALL_N:
-        p = np.einsum("ij,ij->i", _ERF_POLY[k], t[:, None] ** np.arange(_ERF_POLY.shape[1] - 1, -1, -1))
+        coefs = _ERF_POLY[k]                        # highest power first; powers by running product, not pow()
+        powers = np.cumprod(np.broadcast_to(t[:, None], (t.size, coefs.shape[1] - 1)), axis=1)
+        p = coefs[:, -1] + np.einsum("ij,ij->i", coefs[:, -2::-1], powers)
     else:
         p = np.empty_like(ax)
         for i, coefs in enumerate(_ERF_POLY):
