@@ -51,3 +51,13 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
                 raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape.  "
                                    f"Mismatch is between {list(shapes[0])} and {list(s)}")
     return tuple(out)
+
+
+def type_name(dt: np.dtype) -> str:
+    """torch's scalar-type name of a NumPy dtype, as in its error messages ('Float', 'Long', 'Bool')."""
+    return _dtype._BY_NP[dt]._legacy[:-6]
+
+
+def not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
+    """torch's error for a kernel that has no implementation for a dtype."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")

@@ -15,6 +15,7 @@ from .. import _dtype
 from .._device import check_device
 from .._tensor import Tensor
 from ._method import tensor_method
+from ._operands import not_implemented
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
            "empty_like", "full_like", "arange", "linspace", "logspace", "eye"]
@@ -247,7 +248,7 @@ def _scalar(v: Any, name: str) -> Any:
 
 def _not_bool(dt: _dtype.dtype, kernel: str) -> None:
     if dt is _dtype.bool_:
-        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+        raise not_implemented(kernel, dt.np)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,

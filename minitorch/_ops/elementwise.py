@@ -17,20 +17,10 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._method import tensor_method
-from ._operands import float_result, promote
+from ._operands import float_result, not_implemented, promote, type_name
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
            "remainder", "fmod", "pow", "maximum", "minimum", "lerp", "atan2", "arctan2", "where", "cast"]
-
-
-def type_name(dt: np.dtype) -> str:
-    """torch's scalar-type name of a NumPy dtype, as in its error messages ('Float', 'Long', 'Bool')."""
-    return _dtype._BY_NP[dt]._legacy[:-6]
-
-
-def not_implemented(kernel: str, dt: np.dtype) -> NotImplementedError:
-    """torch's error for a kernel that has no implementation for a dtype."""
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(dt)}'")
 
 
 def _broadcast_error(*operands: Any) -> RuntimeError:

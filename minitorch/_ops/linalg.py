@@ -15,10 +15,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
+from ._operands import not_implemented, type_name
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum", "tensordot", "addmm", "addmv",
            "baddbmm"]
@@ -28,35 +28,26 @@ _CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "
               "int64": "long int", "float16": "c10::Half", "float32": "float", "float64": "double"}
 
 
-def _scalar_name(dt: np.dtype) -> str:
-    """torch's ScalarType name (``Float``, ``Double``, ``Long``...)."""
-    return _dtype._BY_NP[dt]._legacy[:-len("Tensor")]
-
-
-def _not_implemented(kernel: str) -> NotImplementedError:
-    return NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
-
-
 # torch's checks, per kernel, in torch's order; called only when np.matmul refused or dtypes differ -----------
 def _check_dot(sa: tuple, sb: tuple, da: np.dtype, db: np.dtype) -> None:
     if da != db:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_scalar_name(da)} and "
-                           f"{_scalar_name(db)}")
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {type_name(da)} and "
+                           f"{type_name(db)}")
     if sa[0] != sb[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same "
                            f"number of elements, but got {sa[0]} and {sb[0]} elements respectively")
     if da == np.bool_:
-        raise _not_implemented("dot")
+        raise not_implemented("dot", np.dtype(np.bool_))
 
 
 def _check_mv(mat: tuple, vec: tuple, dm: np.dtype, dv: np.dtype) -> None:
     if mat[1] != vec[0]:
         raise RuntimeError(f"size mismatch, got input ({mat[0]}), mat ({mat[0]}x{mat[1]}), vec ({vec[0]})")
     if dm != dv:
-        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_scalar_name(dv)}, "
-                           f"{_scalar_name(dm)}, and {_scalar_name(dv)}")
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {type_name(dv)}, "
+                           f"{type_name(dm)}, and {type_name(dv)}")
     if dm == np.bool_:
-        raise _not_implemented("addmv_impl_cpu")
+        raise not_implemented("addmv_impl_cpu", np.dtype(np.bool_))
 
 
 def _check_mm(m1: tuple, m2: tuple, d1: np.dtype, d2: np.dtype) -> None:
@@ -66,7 +57,7 @@ def _check_mm(m1: tuple, m2: tuple, d1: np.dtype, d2: np.dtype) -> None:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES[d1.name]} != "
                            f"{_CPP_NAMES[d2.name]}")
     if d1 == np.bool_:
-        raise _not_implemented("addmm_impl_cpu_")
+        raise not_implemented("addmm_impl_cpu_", np.dtype(np.bool_))
 
 
 def _check_bmm(first: tuple, second: tuple, d1: np.dtype, d2: np.dtype) -> None:
@@ -75,9 +66,9 @@ def _check_bmm(first: tuple, second: tuple, d1: np.dtype, d2: np.dtype) -> None:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: {list(first)} but got: "
                            f"{list(second)}.")
     if d1 != d2:
-        raise RuntimeError(f"expected scalar type {_scalar_name(d1)} but found {_scalar_name(d2)}")
+        raise RuntimeError(f"expected scalar type {type_name(d1)} but found {type_name(d2)}")
     if d1 == np.bool_:
-        raise _not_implemented("bmm")
+        raise not_implemented("bmm", np.dtype(np.bool_))
 
 
 def _check_matmul(sa: tuple, sb: tuple, da: np.dtype, db: np.dtype) -> None:
@@ -360,8 +351,8 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
         operands = tuple(operands[0])
     for op in operands:
         if op._data.dtype != operands[0]._data.dtype:
-            raise RuntimeError(f"expected scalar type {_scalar_name(operands[0]._data.dtype)} but found "
-                               f"{_scalar_name(op._data.dtype)}")
+            raise RuntimeError(f"expected scalar type {type_name(operands[0]._data.dtype)} but found "
+                               f"{type_name(op._data.dtype)}")
     return Einsum.apply(_parse_einsum(equation, operands), *operands)
 
 
@@ -427,8 +418,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     input = input.expand(mat1.shape[0], mat2.shape[1])
     if input.dtype is not mat2.dtype or mat1.dtype is not mat2.dtype:
         other = input if input.dtype is not mat2.dtype else mat1
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar_name(other._data.dtype)} and "
-                           f"{_scalar_name(mat2._data.dtype)}")
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {type_name(other._data.dtype)} and "
+                           f"{type_name(mat2._data.dtype)}")
     return _scaled_sum(input, Matmul.apply(mat1, mat2), beta, alpha)
 
 
@@ -440,8 +431,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
         raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.dim() else 1}), "
                            f"mat ({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
     if not input.dtype is mat.dtype is vec.dtype:
-        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_scalar_name(input._data.dtype)}, "
-                           f"{_scalar_name(mat._data.dtype)}, and {_scalar_name(vec._data.dtype)}")
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {type_name(input._data.dtype)}, "
+                           f"{type_name(mat._data.dtype)}, and {type_name(vec._data.dtype)}")
     return _scaled_sum(input, Matmul.apply(mat, vec), beta, alpha)
 
 

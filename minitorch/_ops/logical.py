@@ -14,7 +14,8 @@ import numpy as np
 from .._tensor import Tensor
 from ._method import tensor_method
 from ._operands import promote
-from .elementwise import _apply_binary, not_implemented
+from ._operands import not_implemented
+from .elementwise import _apply_binary
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",

@@ -20,7 +20,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ._method import tensor_method
 from .creation import _finish, _size_arg, zeros, zeros_like
-from .elementwise import _broadcast_error, not_implemented, type_name
+from ._operands import not_implemented, type_name
+from .elementwise import _broadcast_error
 from .inplace import check_inplace
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",

@@ -12,6 +12,7 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
 from ._method import tensor_method
+from ._operands import not_implemented
 from .reduction import accepts_axis, drop_reduced, expand_reduced, reduce_dims
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
@@ -88,7 +89,7 @@ def _softmax(input: Tensor, dim: Any, dtype: Any, log: bool) -> Tensor:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
         kernel = "log_softmax_lastdim_kernel_impl" if log else "softmax_lastdim_kernel_impl"
-        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy[:-6]}'")
+        raise not_implemented(kernel, input._data.dtype)
     if dim is None:
         raise TypeError(f"{'log_softmax' if log else 'softmax'}() missing required argument 'dim'")
     d = _wrap_dim(dim, max(input.dim(), 1))

@@ -17,7 +17,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ._method import tensor_method
 from ._operands import promote
-from .elementwise import Pow, not_implemented, where
+from ._operands import not_implemented
+from .elementwise import Pow, where
 
 __all__ = ["exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "abs", "absolute", "sign", "neg",
            "negative", "positive", "reciprocal", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "erf",
