@@ -10,8 +10,8 @@ from ._device import device
 from ._dtype import (bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64, dtype,
                      get_default_dtype, set_default_dtype, promote_types, result_type, can_cast)
 from ._storage import UntypedStorage
-from ._tensor import Size, Tensor
-from . import autograd
+from ._tensor import Size, Tensor, is_tensor
+from . import autograd, cuda
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                        set_grad_enabled)
 from ._ops.creation import *  # noqa: F401,F403

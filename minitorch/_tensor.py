@@ -470,6 +470,11 @@ class Size(tuple):
         return Size(tuple(self) + tuple(other))
 
 
+def is_tensor(obj: Any) -> bool:
+    """``torch.is_tensor``: whether ``obj`` is a minitorch Tensor."""
+    return isinstance(obj, Tensor)
+
+
 def _wrap_dim(dim: int, ndim: int) -> int:
     """Turns a possibly negative ``dim`` into an index, with torch's IndexError when out of range."""
     n = max(ndim, 1)

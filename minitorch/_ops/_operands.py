@@ -38,21 +38,6 @@ def float_result(*xs: Any) -> tuple[np.ndarray, ...]:
     return tuple(as_array(x, dt.np) for x in xs)
 
 
-def broadcast_shapes(*shapes: tuple) -> tuple:
-    """``torch.broadcast_shapes`` with torch's error message."""
-    ndim = max((len(s) for s in shapes), default=0)
-    out = [1] * ndim
-    for s in shapes:
-        for i, n in enumerate(s):
-            j = ndim - len(s) + i
-            if out[j] == 1:
-                out[j] = n
-            elif n != 1 and n != out[j]:
-                raise RuntimeError(f"shape mismatch: objects cannot be broadcast to a single shape.  "
-                                   f"Mismatch is between {list(shapes[0])} and {list(s)}")
-    return tuple(out)
-
-
 def type_name(dt: np.dtype) -> str:
     """torch's scalar-type name of a NumPy dtype, as in its error messages ('Float', 'Long', 'Bool')."""
     return _dtype._BY_NP[dt]._legacy[:-6]

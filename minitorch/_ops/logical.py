@@ -13,14 +13,13 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._method import tensor_method
-from ._operands import promote
-from ._operands import not_implemented
+from ._operands import not_implemented, promote
 from .elementwise import _apply_binary
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
            "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "isnan", "isinf", "isfinite", "isposinf",
-           "isneginf"]
+           "isneginf", "equal", "isclose", "allclose"]
 
 
 def _data(x: Any) -> Any:
@@ -118,3 +117,22 @@ Tensor.__lshift__ = bitwise_left_shift
 Tensor.__rshift__ = bitwise_right_shift
 Tensor.__rlshift__ = lambda self, other: bitwise_left_shift(other, self)
 Tensor.__rrshift__ = lambda self, other: bitwise_right_shift(other, self)
+
+
+@tensor_method
+def equal(input: Tensor, other: Tensor) -> bool:
+    """``torch.equal``: True when both have the same shape and equal elements (dtypes may differ)."""
+    return input._data.shape == other._data.shape and bool(np.array_equal(input._data, other._data))
+
+
+@tensor_method
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """``torch.isclose``: ``|input - other| <= atol + rtol * |other|`` element-wise (bool tensor)."""
+    a, b = promote(input._data, other._data if isinstance(other, Tensor) else other)
+    return Tensor._make(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+@tensor_method
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """``torch.allclose``: whether ``isclose`` holds everywhere."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())

@@ -24,7 +24,8 @@ from .strided import _strided_view
 
 # (view, view_as, expand, expand_as and contiguous are Tensor methods only, as in torch)
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "adjoint", "squeeze", "unsqueeze", "flatten",
-           "ravel", "unflatten", "narrow", "select", "unbind", "clone", "movedim", "moveaxis", "broadcast_to"]
+           "ravel", "unflatten", "narrow", "select", "unbind", "clone", "movedim", "moveaxis", "broadcast_to",
+           "broadcast_shapes", "broadcast_tensors"]
 
 
 def _shape_arg(args: tuple, fn: str = "view", arg: str = "size") -> tuple:
@@ -408,6 +409,28 @@ def expand_as(input: Tensor, other: Tensor) -> Tensor:
 @tensor_method
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     return expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes: Any) -> Size:
+    """The shape all ``shapes`` broadcast to (``torch.broadcast_shapes``), with torch's error."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    out = [1] * max((len(s) for s in shapes), default=0)
+    for k, shape in enumerate(shapes):
+        for i in range(1, len(shape) + 1):
+            n = shape[-i]
+            if out[-i] == 1:
+                out[-i] = n
+            elif n != 1 and n != out[-i]:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {n} at -{i}! Mismatching argument "
+                                   f"at index {k} had {tuple(shape)}; but expected shape should be broadcastable to "
+                                   f"{out}")
+    return Size(out)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """Views of ``tensors`` expanded to their common shape (``torch.broadcast_tensors``)."""
+    shape = broadcast_shapes(*(t.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
 
 
 @tensor_method

@@ -18,6 +18,7 @@ matmul mm bmm dot outer einsum tensordot addmm baddbmm
 cat stack split chunk gather scatter scatter_add index_select masked_fill masked_select nonzero tril triu
 repeat_interleave flip roll tile
 get_default_dtype set_default_dtype promote_types result_type no_grad enable_grad set_grad_enabled inference_mode
+equal is_tensor broadcast_shapes broadcast_tensors isclose allclose
 is_grad_enabled as_strided permute transpose t squeeze unsqueeze flatten unflatten narrow select unbind reshape
 """.split()
 
