@@ -12,7 +12,8 @@ STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em aut
 section.lecture{border-top:2px solid #ccc;margin-top:2em}table{border-collapse:collapse;font-size:.9em}
 td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 .pass{color:#17702a;font-weight:bold}.fail{color:#b00020;font-weight:bold}img{max-width:100%;border:1px solid #eee}
-figure{display:inline-block;margin:.5em;max-width:48%}dt{font-weight:bold;margin-top:.6em}"""
+figure{display:inline-block;margin:.5em;max-width:48%}dt{font-weight:bold;margin-top:.6em}
+p.note{white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:.85em}"""
 
 # sets data-images-loaded / data-images-total on <body> once the page has loaded (read by the browser test)
 IMAGE_PROBE = """<script>window.addEventListener('load',()=>{const i=[...document.images];
@@ -41,7 +42,7 @@ def _block(b: dict, folder: str) -> str:
     if b["kind"] == "section":
         return f"<h3>{html.escape(b['title'])}</h3><p>{html.escape(b['text'])}</p>"
     if b["kind"] == "note":
-        return f"<p>{html.escape(b['text'])}</p>"
+        return f"<p class=\"note\">{html.escape(b['text'])}</p>"
     if b["kind"] == "figure":
         cap = html.escape(b["caption"])
         return f'<figure><img src="{folder}/{b["file"]}" alt="{cap}"><figcaption>{cap}</figcaption></figure>'
