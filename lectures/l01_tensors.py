@@ -8,12 +8,15 @@ Every experiment is written once as a function of `fw` and run with `fw = minito
 Prerequisites: Python and a little NumPy.
 """
 # %%
+import inspect
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 import minitorch
 from lectures.runtime import lecture
+from minitorch._ops.shape import view_strides
 
 TEACHES = ("creation, dtypes and promotion, indexing, broadcasting, view vs reshape, storage/strides/contiguity, "
            "permute+contiguous, aggregation, cat/stack, CUDA tensors")
@@ -375,8 +378,8 @@ lec.check("minitorch refuses device='cuda' with a clear RuntimeError", mt_cuda.s
 # A strided view maps index `(i0, i1, ..., ik)` to storage position `offset + sum(i_d * stride_d)`. Below, plain
 # NumPy computes that map for a permuted, sliced, stepped view of `arange(24).reshape(2,3,4)` (strides and
 # offset derived by hand from the base's strides), gathers from the flat storage, and checks the result against
-# both frameworks' `stride()`, `storage_offset()`, values and `as_strided`. Then it re-implements the rule that
-# decides whether `view` can succeed (ATen's `computeStride`) and predicts each framework's answer.
+# both frameworks' `stride()`, `storage_offset()`, values and `as_strided`. Then it reads the rule that decides
+# whether `view` can succeed (ATen's `computeStride`, as minitorch implements it) and predicts each framework's answer.
 
 # %%
 lec.section("Deep dive: strided indexing and when view() works",
@@ -420,27 +423,8 @@ lec.check("hand-computed strides/offset/values match both frameworks", all(mt_st
           "stride(), storage_offset(), values, as_strided and the gather all agree with the hand computation")
 
 
-def view_strides(shape, strides, new_shape):
-    """ATen's computeStride: strides for `view(new_shape)` without copying, or None when impossible.
-
-    Walk the old dims from the right, grouping them into chunks that are contiguous *with each other*
-    (stride[d-1] == stride[d] * size[d]); each chunk must be covered exactly by a run of new dims.
-    """
-    new_strides = [0] * len(new_shape)
-    view_d = len(new_shape) - 1
-    chunk_base, tensor_numel, view_numel = strides[-1], 1, 1
-    for d in range(len(shape) - 1, -1, -1):
-        tensor_numel *= shape[d]
-        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != tensor_numel * chunk_base):
-            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
-                new_strides[view_d] = view_numel * chunk_base
-                view_numel *= new_shape[view_d]
-                view_d -= 1
-            if view_numel != tensor_numel:
-                return None
-            if d > 0:
-                chunk_base, tensor_numel, view_numel = strides[d - 1], 1, 1
-    return tuple(new_strides) if view_d == -1 else None
+# the rule itself, as minitorch implements it (a port of ATen's computeStride): read it, then test its predictions
+lec.note("minitorch/_ops/shape.py:\n" + inspect.getsource(view_strides))
 
 
 VIEW_CASES = [  # (name, make the tensor from x = arange(24).reshape(2,3,4), new shape)
@@ -470,7 +454,8 @@ for name, make, new_shape in VIEW_CASES:
     outcomes = {}
     for fw in (minitorch, torch):
         t = make(fw.arange(24.0).reshape(2, 3, 4))
-        outcomes[fw.__name__] = (view_strides(tuple(t.shape), t.stride(), new_shape), try_view(t, new_shape))
+        rule = view_strides(tuple(t.shape), t.stride(), new_shape)
+        outcomes[fw.__name__] = (None if rule is None else tuple(rule), try_view(t, new_shape))
     predicted, mt_actual = outcomes["minitorch"]
     _, pt_actual = outcomes["torch"]
     lines.append(f"  {name:<32} predicted {predicted!s:<16} minitorch {mt_actual!s:<16} torch {pt_actual}")
