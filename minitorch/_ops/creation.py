@@ -307,7 +307,8 @@ def _steps(steps: Any, name: str) -> int:
 def _ramp(start: Any, end: Any, steps: int, dt: _dtype.dtype, work: np.dtype, fused: bool) -> np.ndarray:
     """torch's linspace/logspace ramp: ``start`` and ``end`` rounded to ``dt``, then in ``work`` precision the
     first half counts up from ``start`` and the second half down from ``end``. ``fused``: each value is one
-    fused multiply-add, as torch's compiled linspace kernel computes it (emulated in wider precision)."""
+    fused multiply-add, as torch's compiled linspace kernel computes it (emulated in wider precision: exact for
+    float32; for float64, long double's 64-bit mantissa can leave a rare value 1 ulp away from torch's)."""
     s, e = (dt.np.type(v) for v in (start, end))
     if steps <= 1:
         return np.full(steps, s, dtype=work)
