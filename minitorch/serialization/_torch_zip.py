@@ -22,7 +22,11 @@ from ._format import CheckpointError
 _STORAGE_DTYPES = {"BoolStorage": "bool", "ByteStorage": "uint8", "CharStorage": "int8", "ShortStorage": "int16",
                    "IntStorage": "int32", "LongStorage": "int64", "HalfStorage": "float16",
                    "FloatStorage": "float32", "DoubleStorage": "float64"}
+
+
 class _StorageType:
+    """A ``torch.<Type>Storage`` global named in the pickle: only carries the storage's dtype."""
+
     def __init__(self, dtype_name: str):
         self.dtype = _dtype._BY_NAME[dtype_name]
 

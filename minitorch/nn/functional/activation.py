@@ -25,22 +25,14 @@ def _maybe_inplace(fn: Callable[..., Tensor], input: Tensor, inplace: bool, *arg
     return inplace_op(input, fn, *args) if inplace else fn(input, *args)
 
 
-def _relu(x: Tensor) -> Tensor:
-    return _mt.relu(x)
-
-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return _maybe_inplace(_relu, input, inplace)
-
-
-def _hardtanh(x: Tensor, lo: float, hi: float) -> Tensor:
-    return x.clamp(lo, hi)
+    return _maybe_inplace(_mt.relu, input, inplace)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(_hardtanh, input, inplace, min_val, max_val)
+    return _maybe_inplace(Tensor.clamp, input, inplace, min_val, max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
