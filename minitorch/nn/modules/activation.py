@@ -1,0 +1,4 @@
+"""Activation layers: mirrors ``torch.nn.modules.activation``."""
+from __future__ import annotations
+
+__all__: list[str] = []

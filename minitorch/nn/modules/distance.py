@@ -1,0 +1,4 @@
+"""Distance layers: mirrors ``torch.nn.PairwiseDistance`` and ``torch.nn.CosineSimilarity``."""
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Parameter utilities: mirrors ``torch.nn.utils`` (gradient clipping, parameter/vector conversion)."""
