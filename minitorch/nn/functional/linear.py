@@ -1,12 +1,54 @@
-"""Linear layer functions: mirrors ``torch.nn.functional.linear``."""
+"""Linear layer functions: mirrors ``torch.nn.functional.linear``.
+
+``linear`` is one fused autograd node (torch's ``addmm``): ``x @ w.T`` by one BLAS call with the bias added in
+place, and a backward of two matmuls and a sum, with no transpose or add nodes in between. Inputs the fused
+path does not cover (mixed dtypes, mismatched shapes) go through ``matmul`` and ``+``, which raise torch's errors.
+"""
 from __future__ import annotations
 
+import numpy as np
+
 from ..._tensor import Tensor
+from ...autograd.function import Function
 
 __all__ = ["linear"]
 
 
+class Addmm(Function):
+    """``x @ w.T + b`` for ``x`` of any dims >= 1, ``w`` of shape (out, in) and ``b`` of shape (out,) or None."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        out = np.matmul(x, w.T)
+        if b is not None:
+            out += b
+        ctx.save_for_backward(x, w)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gx = grad.matmul(w)
+        if ctx.needs_input_grad[1]:
+            if x.dim() == 1:
+                gw = grad.unsqueeze(1) * x
+            else:
+                gw = grad.reshape(-1, w.shape[0]).t().matmul(x.reshape(-1, w.shape[1]))
+        if ctx.needs_input_grad[2]:
+            gb = grad.sum(tuple(range(grad.dim() - 1))) if grad.dim() > 1 else grad
+        return gx, gw, gb
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``."""
+    dtype = input._data.dtype
+    if (weight._data.ndim == 2 and input._data.ndim >= 1 and input._data.shape[-1] == weight._data.shape[1]
+            and dtype.kind == "f" and weight._data.dtype == dtype
+            and (bias is None or bias._data.shape == weight._data.shape[:1] and bias._data.dtype == dtype)):
+        return Addmm.apply(input, weight, bias)
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
