@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .. import _dtype
-from .._ops.creation import full_like, tensor
+from .._ops.creation import full_like
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, scalar_state
 
 __all__ = ["Adagrad"]
 
@@ -22,22 +21,17 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, maximize=maximize))
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p]["step"] = tensor(0.0, dtype=_dtype.float32)
+                self.state[p]["step"] = scalar_state(0.0)
                 self.state[p]["sum"] = full_like(p, group["initial_accumulator_value"])
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
+                for p, grad in self._params_with_grad(group):
                     state = self.state[p]
                     state["step"].add_(1)
                     step = state["step"].item()
-                    grad = -p.grad if group["maximize"] else p.grad
-                    if group["weight_decay"] != 0:
-                        grad = grad.add(p, alpha=group["weight_decay"])
                     clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
                     state["sum"].addcmul_(grad, grad, value=1)
                     std = state["sum"].sqrt().add_(group["eps"])

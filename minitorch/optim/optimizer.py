@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
+from .._dtype import float32, float64, get_default_dtype
+from .._ops.creation import tensor, zeros_like
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
 
@@ -17,6 +19,21 @@ class _Required:
 
 
 required = _Required()
+
+
+def scalar_state(value: float) -> Tensor:
+    """A 0-dim state scalar (``step``, ``mu_product``) in torch's dtype: float64 under a float64 default."""
+    return tensor(value, dtype=float64 if get_default_dtype() is float64 else float32)
+
+
+def init_state(states: dict[Tensor, dict[str, Any]], p: Tensor, *buffers: str) -> dict[str, Any]:
+    """``p``'s state, filled on first use with a ``step`` counter and a zero buffer shaped like ``p`` per name."""
+    state = states[p]
+    if not state:
+        state["step"] = scalar_state(0.0)
+        for name in buffers:
+            state[name] = zeros_like(p)
+    return state
 
 
 class Optimizer:
@@ -67,6 +84,23 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         raise NotImplementedError
+
+    def _params_with_grad(self, group: dict[str, Any], decoupled: bool = False
+                          ) -> Iterator[tuple[Tensor, Tensor]]:
+        """(param, gradient) for each parameter of ``group`` that has a gradient, as torch's update loops
+        see them: the gradient negated when maximizing, and the group's weight decay applied, either as an L2 term
+        added to the gradient or, ``decoupled``, by shrinking the parameter by ``lr * weight_decay`` (AdamW)."""
+        wd = group.get("weight_decay", 0)
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = -p.grad if group.get("maximize") else p.grad
+            if wd != 0:
+                if decoupled:
+                    p.mul_(1 - group["lr"] * wd)
+                else:
+                    grad = grad.add(p, alpha=wd)
+            yield p, grad
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .. import _dtype
-from .._ops.creation import tensor, zeros_like
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, init_state
 
 __all__ = ["RMSprop"]
 
@@ -26,22 +24,11 @@ class RMSprop(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, alpha, momentum, wd = group["lr"], group["alpha"], group["momentum"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = -p.grad if group["maximize"] else p.grad
-                    state = self.state[p]
-                    if not state:
-                        state["step"] = tensor(0.0, dtype=_dtype.float32)
-                        state["square_avg"] = zeros_like(p)
-                        if momentum > 0:
-                            state["momentum_buffer"] = zeros_like(p)
-                        if group["centered"]:
-                            state["grad_avg"] = zeros_like(p)
+                lr, alpha, momentum = group["lr"], group["alpha"], group["momentum"]
+                for p, grad in self._params_with_grad(group):
+                    state = init_state(self.state, p, "square_avg", *(("momentum_buffer",) if momentum > 0 else ()),
+                               *(("grad_avg",) if group["centered"] else ()))
                     state["step"].add_(1)
-                    if wd != 0:
-                        grad = grad.add(p, alpha=wd)
                     square_avg = state["square_avg"]
                     square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
                     if group["centered"]:

@@ -27,13 +27,8 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    grad = -p.grad if group["maximize"] else p.grad
-                    if wd != 0:
-                        grad = grad.add(p, alpha=wd)
+                lr, momentum = group["lr"], group["momentum"]
+                for p, grad in self._params_with_grad(group):
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")

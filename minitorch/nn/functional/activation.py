@@ -13,6 +13,7 @@ import minitorch as _mt
 
 from ..._ops.inplace import inplace_op
 from ..._tensor import Tensor
+from ...autograd.function import Function
 
 __all__ = ["relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
            "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "softmax", "log_softmax", "softmin",
@@ -176,5 +177,22 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return a * b.sigmoid()
 
 
+class LogSigmoid(Function):
+    """``log(sigmoid(x)) = -log(1 + exp(-x))`` without overflow. Its gradient ``sigmoid(-x)`` is exact at 0, where a
+    ``clamp``/``abs`` composition picks the wrong subgradient (0 instead of 1/2)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return -np.logaddexp(0, -x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad * (-x).sigmoid()
+
+
 def logsigmoid(input: Tensor) -> Tensor:
-    return input.clamp(max=0) - (-input.abs()).exp().log1p()
+    return LogSigmoid.apply(input)

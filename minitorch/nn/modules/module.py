@@ -1,15 +1,25 @@
 """``Module``: the base class of layers (mirrors ``torch.nn.Module``): registration of parameters, buffers and
-submodules, ``state_dict``, train/eval, forward hooks and ``__repr__``."""
+submodules, ``state_dict``/``load_state_dict`` (with torch's ``_save_to_state_dict``/``_load_from_state_dict``
+extension points), train/eval, dtype conversion, forward and full backward hooks, and ``__repr__``."""
 from __future__ import annotations
 
+import itertools
+import warnings
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
+from ... import _dtype
+from ..._device import check_device, device as _device
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
-from ..parameter import Parameter
+from ..parameter import Buffer, Parameter
+from ._backward_hook import _BackwardHook
 
 __all__ = ["Module"]
+
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -28,45 +38,102 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
+def _typename(obj: Any) -> str:
+    """``torch.typename``: ``torch.FloatTensor`` for tensors (minitorch's legacy name), else ``module.qualname``."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = type(obj).__module__ or "", type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 class Module:
     """Base class for all neural-network modules."""
 
     training: bool
+    _version: int = 1      # stored in state_dict metadata; subclasses bump it when their layout changes
 
     def __init__(self) -> None:
-        object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())
-        object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_forward_pre_hooks", [])
-        object.__setattr__(self, "_forward_hooks", [])
+        for name, value in (("training", True), ("_parameters", OrderedDict()), ("_buffers", OrderedDict()),
+                            ("_non_persistent_buffers_set", set()), ("_modules", OrderedDict()),
+                            ("_forward_pre_hooks", []), ("_forward_hooks", []), ("_backward_hooks", []),
+                            ("_backward_pre_hooks", []), ("_state_dict_pre_hooks", []), ("_state_dict_hooks", []),
+                            ("_load_state_dict_pre_hooks", []), ("_load_state_dict_post_hooks", [])):
+            object.__setattr__(self, name, value)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        for hook in list(self._forward_pre_hooks):
-            res = hook(self, args)
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook, with_kwargs in list(self._forward_pre_hooks):
+            if with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {res}.")
+                    args, kwargs = res
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        bw_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            bw_hook = _BackwardHook(self, self._backward_hooks, self._backward_pre_hooks)
+            args = bw_hook.setup_input_hook(args)
+        try:
+            result = self.forward(*args, **kwargs)
+        except Exception:
+            for hook, with_kwargs, always_call in list(self._forward_hooks):
+                if always_call:
+                    try:
+                        hook(self, args, kwargs, None) if with_kwargs else hook(self, args, None)
+                    except Exception as e:
+                        warnings.warn(f"forward hook with ``always_call=True`` raised an exception that was "
+                                      f"silenced as another error was raised in forward: {e}")
+            raise
+        for hook, with_kwargs, _ in list(self._forward_hooks):
+            res = hook(self, args, kwargs, result) if with_kwargs else hook(self, args, result)
             if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks):
-            res = hook(self, args, out)
-            if res is not None:
-                out = res
-        return out
+                result = res
+        if bw_hook is not None:
+            if not isinstance(result, (Tensor, tuple)):
+                warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
+                              f"Tensors but received {type(result)}")
+            result = bw_hook.setup_output_hook(result)
+        return result
 
     # registration ------------------------------------------------------------------------------
+    @staticmethod
+    def _check_name(name: Any, kind: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name(name, "parameter")
         if hasattr(self, name) and name not in self._parameters:
             raise KeyError(f"attribute '{name}' already exists")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__module__}.{type(param).__name__}' object to parameter "
-                            f"'{name}' (torch.nn.Parameter or None required)")
+        if param is not None:
+            if not isinstance(param, Parameter):
+                raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                                "(torch.nn.Parameter or None required)")
+            if param.grad_fn is not None:
+                raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                                 f"created explicitly. To express '{name}' as a function of another Tensor, compute "
+                                 "the value in the forward() method.")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -76,8 +143,8 @@ class Module:
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__module__}.{type(tensor).__name__}' object to buffer "
-                            f"'{name}' (torch Tensor or None required)")
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -86,59 +153,56 @@ class Module:
 
     def add_module(self, name: str, module: "Module | None") -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__module__}.{type(module).__name__} is not a Module subclass")
-        self._check_name(name, "module")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
-    register_module = add_module
-
-    @staticmethod
-    def _check_name(name: Any, kind: str) -> None:
-        if not isinstance(name, str):
-            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
-        if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "."')
-        if name == "":
-            raise KeyError(f'{kind} name can\'t be empty string ""')
+    def register_module(self, name: str, module: "Module | None") -> None:
+        self.add_module(name, module)
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
-        params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
+        params = d.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._remove_from(name, d, buffers, modules)
+            _remove_from(name, d, self._buffers, self._modules, self._non_persistent_buffers_set)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__module__}.{type(value).__name__}' as parameter "
-                                f"'{name}' (torch.nn.Parameter or None expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
             self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            if modules is None:
-                raise AttributeError("cannot assign module before Module.__init__() call")
-            self._remove_from(name, d, params, buffers)
-            modules[name] = value
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__module__}.{type(value).__name__}' as child module "
-                                f"'{name}' (torch.nn.Module or None expected)")
-            modules[name] = value
-        elif buffers is not None and name in buffers:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__module__}.{type(value).__name__}' as buffer "
-                                f"'{name}' (torch.Tensor or None expected)")
-            buffers[name] = value
         else:
-            object.__setattr__(self, name, value)
-
-    @staticmethod
-    def _remove_from(name: str, *dicts: Any) -> None:
-        for d in dicts:
-            if d is not None and name in d:
-                del d[name]
+            modules = d.get("_modules")
+            if isinstance(value, Module):
+                if modules is None:
+                    raise AttributeError("cannot assign module before Module.__init__() call")
+                _remove_from(name, d, self._parameters, self._buffers, self._non_persistent_buffers_set)
+                modules[name] = value
+            elif modules is not None and name in modules:
+                if value is not None:
+                    raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                    "(torch.nn.Module or None expected)")
+                modules[name] = value
+            else:
+                buffers = d.get("_buffers")
+                if isinstance(value, Buffer) or buffers is not None and name in buffers:
+                    if value is not None and not isinstance(value, Tensor):
+                        raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                        "(torch.nn.Buffer, torch.Tensor or None expected)")
+                    persistent = (value.persistent if isinstance(value, Buffer)
+                                  else name not in self._non_persistent_buffers_set)
+                    self.register_buffer(name, value, persistent)
+                else:
+                    object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -148,30 +212,33 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
-        for key in ("_parameters", "_buffers", "_modules"):
-            if name in self.__dict__.get(key, {}):
-                del self.__dict__[key][name]
-                self._non_persistent_buffers_set.discard(name)
-                return
-        object.__delattr__(self, name)
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            object.__delattr__(self, name)
 
     def __dir__(self) -> list:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        keys = itertools.chain(dir(type(self)), self.__dict__, self._parameters, self._modules, self._buffers)
+        return sorted({k for k in keys if not k[0].isdigit()})
 
     # iteration ---------------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
         if memo is None:
             memo = set()
+        if self in memo:
+            return
         if remove_duplicate:
-            if self in memo:
-                return
             memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
-            if module is None:
-                continue
-            yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+            if module is not None:
+                yield from module.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
         for _, m in self.named_modules():
@@ -228,38 +295,157 @@ class Module:
                 raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def get_parameter(self, target: str) -> Parameter:
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return getattr(mod, name)
+
     # state -------------------------------------------------------------------------------------
-    def state_dict(self, *, destination: OrderedDict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
-        if destination is None:
-            destination = OrderedDict()
+    def get_extra_state(self) -> Any:
+        """Extra (non-tensor) state saved under ``<prefix>_extra_state`` when a subclass overrides this."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please "
+                           "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def set_extra_state(self, state: Any) -> None:
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please "
+                           "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+                           "to report this bug.")
+
+    def _has_extra_state(self) -> bool:
+        return getattr(type(self), "get_extra_state", Module.get_extra_state) is not Module.get_extra_state
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        """Writes this module's own parameters and persistent buffers (not its children's) into ``destination``."""
         for name, p in self._parameters.items():
             if p is not None:
                 destination[prefix + name] = p if keep_vars else p.detach()
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if self._has_extra_state():
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def state_dict(self, *, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> dict:
+        """Parameters and persistent buffers by dotted name; ``_metadata`` records each module's ``_version``."""
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in list(self._state_dict_pre_hooks):
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
+        for hook in list(self._state_dict_hooks):
+            if hook(self, destination, prefix, local_metadata) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
-        from ...autograd.grad_mode import no_grad
-        missing, unexpected, errors = [], [], []
-        own = self.state_dict(keep_vars=True)
-        for key, target in own.items():
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        """Loads this module's own parameters and persistent buffers from ``state_dict`` (torch's extension point).
+
+        ``state_dict`` holds the keys under ``prefix`` (a shallow copy: a subclass may add or rewrite entries,
+        e.g. fill in a key that older checkpoints lack, before calling this). ``local_metadata`` is what
+        ``state_dict()`` stored for this module (``{"version": ...}``; ``{}`` for a plain dict). Keys this module
+        expects but does not find go to ``missing_keys``; keys under ``prefix`` that name neither one of its
+        tensors nor a child module go to ``unexpected_keys``; other problems (shape mismatch, not a tensor) are
+        appended to ``error_msgs``.
+        """
+        for hook in list(self._load_state_dict_pre_hooks):
+            hook(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        persistent = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
+        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
+                       if v is not None}
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, param in local_state.items():
+            key = prefix + name
             if key not in state_dict:
-                missing.append(key)
+                if strict:
+                    missing_keys.append(key)
                 continue
             src = state_dict[key]
-            if tuple(src.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape {_tsize(src.shape)} from "
-                              f"checkpoint, the shape in current model is {_tsize(target.shape)}.")
+            if not isinstance(src, Tensor):
+                error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
+                                  f"Tensor-like object from checkpoint but received {type(src)}")
                 continue
-            with no_grad():
-                target.copy_(src)
-        unexpected = [k for k in state_dict if k not in own]
+            if param.dim() == 0 and src.dim() == 1:     # torch's backward compatibility with 0.3 checkpoints
+                src = src[0]
+            if tuple(src.shape) != tuple(param.shape):
+                error_msgs.append(f"size mismatch for {key}: copying a param with shape {_tsize(src.shape)} from "
+                                  f"checkpoint, the shape in current model is {_tsize(param.shape)}.")
+                continue
+            try:
+                with no_grad():
+                    if assign:
+                        if isinstance(param, Parameter):
+                            src = (src.requires_grad_(param.requires_grad) if isinstance(src, Parameter)
+                                   else Parameter(src, requires_grad=param.requires_grad))
+                        setattr(self, name, src)
+                    else:
+                        param.copy_(src)
+            except Exception as ex:
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
+                                  f"{_tsize(param.shape)} and whose dimensions in the checkpoint are "
+                                  f"{_tsize(src.shape)}, an exception occurred : {ex.args}.")
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if self._has_extra_state():
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    head = key[len(prefix):].split(".", 1)
+                    if (head[0] not in self._modules) if len(head) > 1 else (head[0] not in local_state):
+                        unexpected_keys.append(key)
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
+        """Copies ``state_dict`` into the parameters and buffers; ``assign=True`` replaces them instead."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing: list = []
+        unexpected: list = []
+        errors: list = []
+        metadata = getattr(state_dict, "_metadata", None)
+
+        def load(module: Module, local: dict, prefix: str = "") -> None:
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local, prefix, local_metadata, True, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local.items() if k.startswith(child_prefix)}, child_prefix)
+            for hook in list(module._load_state_dict_post_hooks):
+                if hook(module, _IncompatibleKeys(missing, unexpected)) is not None:
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be modified, "
+                                         "it should be done inplace.")
+
+        load(self, OrderedDict(state_dict))
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -294,7 +480,11 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = p.grad.detach().zero_()
+                    if p.grad.grad_fn is not None:
+                        p.grad.detach_()
+                    else:
+                        p.grad.requires_grad_(False)
+                    p.grad.zero_()
 
     def apply(self, fn: Callable[["Module"], None]) -> "Module":
         for m in self.children():
@@ -302,62 +492,139 @@ class Module:
         fn(self)
         return self
 
-    def _apply_float(self, dtype: Any) -> "Module":
-        for m in self.modules():
-            for store in (m._parameters, m._buffers):
-                for k, t in store.items():
-                    if t is not None and t.dtype.is_floating_point and t.dtype != dtype:
-                        new = t.detach().to(dtype)
-                        if isinstance(t, Parameter):
-                            new = Parameter(new, t.requires_grad)
-                        store[k] = new
+    def _apply(self, fn: Callable[[Tensor], Tensor]) -> "Module":
+        """Applies ``fn`` to every parameter (in place: the Parameter objects and their grads are kept, as torch
+        does by default) and buffer (replaced), children first."""
+        for m in self.children():
+            m._apply(fn)
+        for p in self._parameters.values():
+            if p is not None:
+                with no_grad():
+                    p.data = fn(p)
+                if p.grad is not None:
+                    p.grad.data = fn(p.grad)
+        for k, b in self._buffers.items():
+            if b is not None:
+                self._buffers[k] = fn(b)
         return self
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
-        from ..._dtype import dtype as _dt
-        dtype = kwargs.get("dtype", dtype)
-        return self._apply_float(dtype) if isinstance(dtype, _dt) else self
+    def _cast_floats(self, dtype: Any) -> "Module":
+        return self._apply(lambda t: t.to(dtype) if t.dtype.is_floating_point else t)
+
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: casts floating-point tensors."""
+        dtype, dev = kwargs.get("dtype"), kwargs.get("device")
+        for a in args:
+            if isinstance(a, _dtype.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype, dev = a.dtype, a.device
+            elif isinstance(a, (str, int, _device)):
+                dev = a
+        if dev is not None:
+            check_device(dev)
+        if dtype is None:
+            return self
+        dtype = _dtype.as_dtype(dtype)
+        if not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}")
+        return self._cast_floats(dtype)
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        check_device("cuda" if device is None else device)
+        return self
 
     def float(self) -> "Module":
-        from ... import float32
-        return self._apply_float(float32)
+        return self._cast_floats(_dtype.float32)
 
     def double(self) -> "Module":
-        from ... import float64
-        return self._apply_float(float64)
+        return self._cast_floats(_dtype.float64)
 
     def half(self) -> "Module":
-        from ... import float16
-        return self._apply_float(float16)
+        return self._cast_floats(_dtype.float16)
 
     # hooks -------------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        return RemovableHandle(self._forward_pre_hooks, hook)
+    @staticmethod
+    def _add_hook(hooks: list, entry: Any, prepend: bool) -> RemovableHandle:
+        handle = RemovableHandle(hooks, entry)
+        if prepend:
+            hooks.insert(0, hooks.pop())
+        return handle
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        return RemovableHandle(self._forward_hooks, hook)
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` (or ``hook(module, args, kwargs)``) before ``forward``; may return new args."""
+        return self._add_hook(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``) after ``forward``; may
+        return a new output."""
+        return self._add_hook(self._forward_hooks, (hook, with_kwargs, always_call), prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients w.r.t. the module's tensor inputs are
+        computed (``None`` for inputs that do not require grad); may return a replacement ``grad_input``."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` when the gradients w.r.t. the module's outputs are known; may return a
+        replacement ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` before ``state_dict`` saves this module."""
+        return RemovableHandle(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` after this module and its children were saved; it
+        may edit ``state_dict`` in place and must return None."""
+        return RemovableHandle(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``
+        before this module loads its own tensors (it may edit the local ``state_dict``)."""
+        return RemovableHandle(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` after this module and its children were loaded; it may edit
+        ``incompatible_keys.missing_keys`` / ``unexpected_keys`` in place (before ``strict`` raises)."""
+        return RemovableHandle(self._load_state_dict_post_hooks, hook)
 
     # repr --------------------------------------------------------------------------------------
     def _get_name(self) -> str:
         return type(self).__name__
 
     def extra_repr(self) -> str:
+        """The module-specific part of ``repr`` (e.g. ``in_features=3, out_features=4, bias=True``)."""
         return ""
 
     def __repr__(self) -> str:
         extra = self.extra_repr()
-        lines = extra.split("\n") if extra else []
-        for key, module in self._modules.items():
-            lines.append("(" + key + "): " + _addindent(repr(module), 2))
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = ["(" + key + "): " + _addindent(repr(module), 2) for key, module in self._modules.items()]
+        lines = extra_lines + child_lines
         main = self._get_name() + "("
         if lines:
-            if len(lines) == 1 and not self._modules:
-                main += lines[0]
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
 
+def _remove_from(name: str, *stores: Any) -> None:
+    for s in stores:
+        if name in s:
+            if isinstance(s, dict):
+                del s[name]
+            else:
+                s.discard(name)
+
+
 def _tsize(shape: Any) -> str:
     return f"torch.Size({list(shape)})"
-
