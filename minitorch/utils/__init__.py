@@ -1,0 +1,2 @@
+"""Utilities: mirrors ``torch.utils`` (``data``)."""
+from . import data
