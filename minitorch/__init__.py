@@ -28,6 +28,7 @@ from ._ops.shape import *  # noqa: F401,F403
 from ._ops.strided import *  # noqa: F401,F403
 from ._ops.joining import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.conv import *  # noqa: F401,F403
 from ._ops import inplace as _inplace  # noqa: F401  (registers copy_ and the in-place machinery)
 from . import nn, optim, utils  # noqa: E402
 from .serialization import load, save  # noqa: E402

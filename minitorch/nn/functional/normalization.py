@@ -23,7 +23,7 @@ from ..._tensor import Tensor, _wrap_dim
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "local_response_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "local_response_norm", "instance_norm"]
 
 
 def _recorded_stats(x: Tensor, dims: tuple, eps: float) -> tuple[Tensor, Tensor]:
@@ -269,3 +269,24 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     for i in range(1, size):                                  # a loop over the window taps only
         window = window + padded.narrow(1, i, channels)
     return input / (window * (alpha / size) + k).pow(beta)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalises each (sample, channel) over its spatial dims: batch norm of the input seen as (1, N*C, ...),
+    with the per-channel parameters and running statistics repeated N times (as torch does); the running
+    statistics are then the mean over the batch of the N updated copies."""
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+    b, c = input.shape[:2]
+    rm, rv, w, bi = (None if t is None else t.repeat(b) for t in (running_mean, running_var, weight, bias))
+    out = batch_norm(input.reshape(1, b * c, *input.shape[2:]), rm, rv, w, bi, use_input_stats, momentum, eps)
+    if use_input_stats:                                  # the statistics change only when updated
+        with _mt.no_grad():
+            for stat, copies in ((running_mean, rm), (running_var, rv)):
+                if stat is not None:
+                    stat.copy_(copies.view(b, c).mean(0))
+    return out.view(input.shape)
