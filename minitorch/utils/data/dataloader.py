@@ -324,7 +324,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._send_idx = 0              # the next task to send to a worker
         self._rcvd_idx = 0              # the next task to return
         self._task_info: dict[int, tuple] = {}   # task -> (worker,) while outstanding, (worker, data) when early
-        self._tasks_outstanding = 0
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
         self._worker_queue_idx_cycle = itertools.cycle(range(self._num_workers))
@@ -379,7 +378,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._rcvd_idx += 1
                 return self._process_data(data, worker_id)
             idx, payload = self._get_data()
-            self._tasks_outstanding -= 1
             data = pickle.loads(payload)
             if isinstance(data, _IterableDatasetStopIteration):
                 if self._persistent_workers:
@@ -414,7 +412,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._index_queues[worker_id].put((self._send_idx, index))
         self._task_info[self._send_idx] = (worker_id,)
         self._workers_num_tasks[worker_id] += 1
-        self._tasks_outstanding += 1
         self._send_idx += 1
 
     def _process_data(self, data: Any, worker_id: int) -> Any:
