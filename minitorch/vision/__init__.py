@@ -1,3 +1,3 @@
 """Computer-vision datasets, transforms and utilities: mirrors ``torchvision`` (images decoded with Pillow,
 imported only where an image file is read or written)."""
-from . import datasets, ops, transforms, utils
+from . import datasets, models, ops, transforms, utils
