@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from ._root import no_download_error, resolve_root, where_to_place
-from .vision import VisionDataset
+from .vision import VisionDataset, apply_transforms
 
 __all__ = ["CIFAR10", "CIFAR100", "safe_unpickle"]
 
@@ -110,11 +110,7 @@ class CIFAR10(VisionDataset):
         from PIL import Image
 
         img, target = Image.fromarray(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return apply_transforms(self.transform, self.target_transform, img, target)
 
     def __len__(self) -> int:
         return len(self.data)

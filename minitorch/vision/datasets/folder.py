@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
-from .vision import VisionDataset
+from .vision import VisionDataset, apply_transforms
 
 __all__ = ["IMG_EXTENSIONS", "has_file_allowed_extension", "is_image_file", "find_classes", "make_dataset",
            "DatasetFolder", "ImageFolder", "pil_loader", "default_loader"]
@@ -111,11 +111,7 @@ class DatasetFolder(VisionDataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         path, target = self.samples[index]
         sample = self.loader(path)
-        if self.transform is not None:
-            sample = self.transform(sample)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return sample, target
+        return apply_transforms(self.transform, self.target_transform, sample, target)
 
     def __len__(self) -> int:
         return len(self.samples)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..._ops.creation import from_numpy
 from ._root import no_download_error, resolve_root, where_to_place
-from .vision import VisionDataset
+from .vision import VisionDataset, apply_transforms
 
 __all__ = ["MNIST", "FashionMNIST", "read_idx"]
 
@@ -123,11 +123,7 @@ class MNIST(VisionDataset):
         from PIL import Image
 
         img, target = Image.fromarray(self.data.numpy()[index]), int(self.targets.numpy()[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+        return apply_transforms(self.transform, self.target_transform, img, target)
 
     def __len__(self) -> int:
         return len(self.data)

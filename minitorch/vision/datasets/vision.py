@@ -24,11 +24,7 @@ class StandardTransform:
         self.target_transform = target_transform
 
     def __call__(self, input: Any, target: Any) -> tuple[Any, Any]:
-        if self.transform is not None:
-            input = self.transform(input)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return input, target
+        return apply_transforms(self.transform, self.target_transform, input, target)
 
     def __repr__(self) -> str:
         body = [self.__class__.__name__]
@@ -37,6 +33,16 @@ class StandardTransform:
         if self.target_transform is not None:
             body += _format_transform_repr(self.target_transform, "Target transform: ")
         return "\n".join(body)
+
+
+def apply_transforms(transform: Optional[Callable], target_transform: Optional[Callable], input: Any,
+                     target: Any) -> tuple[Any, Any]:
+    """``(transform(input), target_transform(target))``, each only when given."""
+    if transform is not None:
+        input = transform(input)
+    if target_transform is not None:
+        target = target_transform(target)
+    return input, target
 
 
 class VisionDataset(Dataset):
