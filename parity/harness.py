@@ -118,6 +118,24 @@ def _laid_out(fw: Any, arr: np.ndarray, layout: str, requires_grad: bool) -> Any
     return t.requires_grad_(True) if requires_grad else t
 
 
+def make_inputs(specs: Sequence[Spec], dtype: str, layout: str, grad: bool, rng: np.random.Generator,
+                device: str = "cpu") -> tuple[list, list]:
+    """Equal inputs for both frameworks, (minitorch's, torch's), drawn from ``rng`` and laid out as ``layout``;
+    float inputs require grad when ``grad`` and their spec allows; "fixed" values pass through unchanged."""
+    mt_in, th_in = [], []
+    for s in specs:
+        if s.kind == "fixed":
+            mt_in.append(s.value)
+            th_in.append(s.value)
+            continue
+        arr = _values(s, dtype, rng)
+        needs = grad and s.grad and s.kind == "float"
+        mt_in.append(_laid_out(minitorch, arr.copy(), layout, needs))
+        th = _laid_out(torch, arr.copy(), layout, needs)
+        th_in.append(th.detach().to(device).requires_grad_(needs) if device != "cpu" else th)
+    return mt_in, th_in
+
+
 def _layout_applies(layout: str, specs: Sequence[Spec]) -> bool:
     shapes = [s.shape for s in specs if s.kind != "fixed"]
     if layout == "noncontiguous":
@@ -247,17 +265,7 @@ def check(fn: Callable, *input_specs: Any, dtypes: Sequence[str] = ("float32", "
                 continue
             where = f"[{dtype}, {layout}, torch on {device}]"
             rng = np.random.default_rng(seed)
-            arrays = [s.value if s.kind == "fixed" else _values(s, dtype, rng) for s in specs]
-            mt_in, th_in = [], []
-            for s, arr in zip(specs, arrays):
-                if s.kind == "fixed":
-                    mt_in.append(arr)
-                    th_in.append(arr)
-                    continue
-                needs = grad and s.grad and s.kind == "float"
-                mt_in.append(_laid_out(minitorch, arr.copy(), layout, needs))
-                th = _laid_out(torch, arr.copy(), layout, needs)
-                th_in.append(th.detach().to(device).requires_grad_(needs) if device != "cpu" else th)
+            mt_in, th_in = make_inputs(specs, dtype, layout, grad, rng, device)
             mt_out = fn(minitorch, *mt_in)
             th_out = fn(torch, *th_in)
             mt_flat, th_flat = _flatten(mt_out), _flatten(th_out)

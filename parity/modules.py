@@ -15,7 +15,7 @@ import torch
 
 import minitorch
 
-from .harness import (LAYOUTS, TOLERANCES, ParityError, Result, _flatten, _layout_applies, _laid_out, _values,
+from .harness import (LAYOUTS, TOLERANCES, ParityError, Result, _flatten, _layout_applies, make_inputs,
                       assert_close, max_abs_diff, spec, to_minitorch)
 
 
@@ -51,16 +51,7 @@ def check_module(make: Callable[[Any], Any], *input_specs: Any, dtypes: Sequence
                 th_mod.train(mode == "train")
                 mt_mod.train(mode == "train")
                 rng = np.random.default_rng(seed)
-                arrays = [s.value if s.kind == "fixed" else _values(s, dtype, rng) for s in specs]
-                mt_in, th_in = [], []
-                for s, arr in zip(specs, arrays):
-                    if s.kind == "fixed":
-                        mt_in.append(arr)
-                        th_in.append(arr)
-                        continue
-                    needs = grad and s.grad and s.kind == "float"
-                    mt_in.append(_laid_out(minitorch, arr.copy(), layout, needs))
-                    th_in.append(_laid_out(torch, arr.copy(), layout, needs))
+                mt_in, th_in = make_inputs(specs, dtype, layout, grad, rng)
                 for _ in range(calls):
                     mt_out, th_out = mt_mod(*mt_in), th_mod(*th_in)
                 mt_flat, th_flat = _flatten(mt_out), _flatten(th_out)
