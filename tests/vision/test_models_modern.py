@@ -122,13 +122,8 @@ def _train_results(model, fw, dtype: str, shape) -> dict:
             {"logits": out, "input grad": x.grad, **grads}.items()}
 
 
-_BN_FLOAT32 = pytest.mark.xfail(strict=False, reason=(
-    "minitorch's float32 BatchNorm training statistics lose precision on near-constant channels (batch 2, 4x4 maps): "
-    "gradient error up to ~15x torch's; computing _moments (mean, centred input, invstd) in float64 brings it to <3x"))
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_BN_FLOAT32) if n == "mobilenet_v2" else n for n in MODELS])
+@pytest.mark.parametrize("name", list(MODELS))
 def test_model_train_grads_float32(name):
     """float32 train-mode gradients of deep BatchNorm networks on batch 2 are ill-conditioned (torch's own float32
     gradients differ from its float64 ones by ~1% of their scale), so minitorch's float32 results are compared with

@@ -38,6 +38,9 @@ def _moments(x: np.ndarray, dims: tuple, eps: float) -> tuple:
     n = x.dtype.type(math.prod(x.shape[d] for d in dims))
     mean = np.add.reduce(x, axis=dims, keepdims=True) / n
     c = x - mean
+    drift = np.add.reduce(c, axis=dims, keepdims=True) / n     # the rounding error of the first mean: a second
+    mean += drift                                               # pass removes it, so that near-constant channels
+    c -= drift                                                  # keep their tiny variance (torch sums in double)
     letters = "abcdefghijklmnopqrstuvwxyz"[:x.ndim]
     kept = "".join(ch for i, ch in enumerate(letters) if i not in dims)
     var = np.einsum(f"{letters},{letters}->{kept}", c, c).reshape(mean.shape) / n   # no temporary for c * c
