@@ -16,6 +16,7 @@ import numpy as np
 from . import _dtype
 from ._device import device as _device_cls, cpu as _cpu, check_device
 from ._storage import UntypedStorage
+from . import autograd
 from .autograd.grad_mode import _state
 from .autograd.graph import RemovableHandle
 
@@ -287,8 +288,7 @@ class Tensor:
     def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         """Computes the gradient of this tensor w.r.t. the graph leaves (``torch.Tensor.backward``)."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # conversion -------------------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":

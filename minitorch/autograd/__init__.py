@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .. import _tensor   # the module (it imports this package first): Tensor is read from it at call time
+
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
@@ -15,10 +17,9 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 
 def _as_tuple(x: Any) -> tuple:
-    from .._tensor import Tensor
     if x is None:
         return ()
-    if isinstance(x, Tensor):
+    if isinstance(x, _tensor.Tensor):
         return (x,)
     return tuple(x)
 
@@ -26,7 +27,6 @@ def _as_tuple(x: Any) -> tuple:
 def _make_grads(outputs: tuple, grad_outputs: tuple, is_grads_batched: bool = False) -> list:
     """Default output gradients: ones for scalars; a non-scalar output needs an explicit gradient."""
     from .._ops.creation import ones_like
-    from .._tensor import Tensor
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if i < len(grad_outputs) else None
@@ -36,21 +36,20 @@ def _make_grads(outputs: tuple, grad_outputs: tuple, is_grads_batched: bool = Fa
             if not out.dtype.is_floating_point:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {out.dtype}")
             g = ones_like(out)
-        elif not isinstance(g, Tensor):
+        elif not isinstance(g, _tensor.Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         elif g.shape != out.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                                f"has a shape of {out.shape}.")
         elif not g.requires_grad:        # a view of the caller's tensor: .grad never aliases it
-            g = Tensor._make(g._data.view(), g._storage)
+            g = _tensor.Tensor._make(g._data.view(), g._storage)
         grads.append(g)
     return grads
 
 
 class _VariableMeta(type):
     def __instancecheck__(cls, other: Any) -> bool:
-        from .._tensor import Tensor
-        return isinstance(other, Tensor)
+        return isinstance(other, _tensor.Tensor)
 
 
 class Variable(metaclass=_VariableMeta):

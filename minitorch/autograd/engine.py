@@ -15,8 +15,10 @@ import heapq
 import math
 from typing import Sequence
 
+from .. import _tensor   # the module (it imports this package first): Tensor is read from it at call time
 from .._dtype import _BY_NP
 from . import anomaly_mode
+from .function import gradient_edge
 from .grad_mode import _state
 from .graph import AccumulateGrad, Node
 
@@ -28,8 +30,6 @@ def run_backward(roots: Sequence, grad_roots: Sequence, retain_graph: bool, crea
     ``accumulate=True`` (``backward``) adds into ``.grad`` of the leaves (or of ``inputs``) and
     returns (); ``accumulate=False`` (``autograd.grad``) returns the gradients of ``inputs``.
     """
-    from .function import gradient_edge
-
     root_edges = []
     for i, t in enumerate(roots):
         edge = gradient_edge(t)
@@ -169,10 +169,8 @@ def _run_tensor_hooks(node: Node, grads: list) -> list:
 
 
 def _call_backward(node: Node, grads: list) -> tuple:
-    from .._tensor import Tensor
-    from .._ops.creation import zeros
-
     if node._num_outputs > 1 and getattr(node, "_materialize_grads", True):
+        from .._ops.creation import zeros
         grads = [zeros(m[0], dtype=_BY_NP[m[1]]) if g is None and m is not None else g
                  for g, m in zip(grads, node._output_meta)]
     out = node.backward(node, *grads)
@@ -185,7 +183,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {n_inputs}, got {len(out)})")
     for i, g in enumerate(out):
-        if g is not None and not isinstance(g, Tensor):
+        if g is not None and not isinstance(g, _tensor.Tensor):
             raise TypeError(f"function {node.name()} returned a gradient that is not a Tensor at index {i}: "
                             f"{type(g).__name__}")
     if node._post_hooks:

@@ -13,6 +13,8 @@ import re
 import weakref
 from typing import Callable
 
+from .. import _tensor   # the module (it imports this package first): Tensor is read from it at call time
+
 _sequence = itertools.count()
 
 
@@ -104,12 +106,11 @@ class SavedTensor:
             self.output = weakref.ref(tensor)      # only to name its current grad_fn in the error below
 
     def unpack(self, node: Node):
-        from .._tensor import Tensor
         if self.output_nr is None:
             t = self.tensor
             current = t._storage._version
         else:
-            t = Tensor._make(self.data, self.storage)
+            t = _tensor.Tensor._make(self.data, self.storage)
             if self.requires_grad:
                 t._requires_grad, t._grad_fn, t._output_nr = True, node, self.output_nr
             current = self.storage._version

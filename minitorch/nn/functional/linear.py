@@ -11,6 +11,7 @@ import numpy as np
 from ..._ops.linalg import einsum
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 
 __all__ = ["linear", "bilinear"]
 
@@ -33,6 +34,9 @@ class Addmm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
+        if not is_grad_enabled():        # nothing records this backward: the same three products on arrays
+            return tuple(None if a is None else Tensor._make(a) for a in
+                         _addmm_grads(grad._data, x._data, w._data, ctx.needs_input_grad))
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = grad.matmul(w)
@@ -44,6 +48,19 @@ class Addmm(Function):
         if ctx.needs_input_grad[2]:
             gb = grad.sum(tuple(range(grad.dim() - 1))) if grad.dim() > 1 else grad
         return gx, gw, gb
+
+
+def _addmm_grads(g: np.ndarray, x: np.ndarray, w: np.ndarray, needed: tuple) -> tuple:
+    """(grad x, grad w, grad b) of ``x @ w.T + b`` for the output gradient ``g``, as arrays (None where not needed)."""
+    gx = gw = gb = None
+    if needed[0]:
+        gx = np.matmul(g.reshape(-1, g.shape[-1]), w).reshape(x.shape) if g.ndim > 2 else np.matmul(g, w)
+    if needed[1]:
+        gw = np.multiply.outer(g, x) if x.ndim == 1 else np.matmul(g.reshape(-1, w.shape[0]).T,
+                                                                  x.reshape(-1, w.shape[1]))
+    if needed[2]:
+        gb = g.sum(axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g.copy()
+    return gx, gw, gb
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
