@@ -31,11 +31,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torchvision
 
 import minitorch
 import minitorch.vision
-from lectures.runtime import lecture
+from lectures.runtime import lecture, vision
 
 TEACHES = ("custom Datasets for CSV, image-folder and text data, DataLoader batching/collate/len, shuffling and "
            "seeded generators, padding collate_fn and length bucketing, random_split, ImageFolder and transforms, "
@@ -48,11 +47,6 @@ OUT.mkdir(parents=True, exist_ok=True)
 
 
 DATA = Path(minitorch.vision.datasets.default_root())      # $MINITORCH_DATA, else ../shared/data
-
-
-def vision(fw):
-    """``torchvision`` for torch, ``minitorch.vision`` for minitorch: the same names on both."""
-    return torchvision if fw is torch else minitorch.vision
 
 
 def as_numpy(t) -> np.ndarray:

@@ -31,7 +31,7 @@ import torchvision
 
 import minitorch
 import minitorch.vision
-from lectures.runtime import lecture
+from lectures.runtime import lecture, vision
 
 TEACHES = ("the complete training loop on real MNIST: MNIST datasets, random_split, DataLoader with a shared "
            "sampler, train/eval + no_grad, metrics and a progress bar, early stopping, best-model checkpoints, "
@@ -40,11 +40,6 @@ TEACHES = ("the complete training loop on real MNIST: MNIST datasets, random_spl
 lec = lecture("07")
 torch.set_num_threads(1)          # a fair timing: both frameworks compute on one thread (NumPy's BLAS is set above)
 FRAMEWORKS = (minitorch, torch)
-
-
-def vision(fw):
-    """The vision library of a framework: ``minitorch.vision`` or ``torchvision``."""
-    return minitorch.vision if fw is minitorch else torchvision
 
 
 # %% [markdown]

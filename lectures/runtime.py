@@ -14,6 +14,7 @@ script's own command line: ``--full`` (the long version) and ``--out DIR`` (defa
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import re
@@ -155,6 +156,11 @@ class Lecture:
         if failed:
             print("failed checks: " + "; ".join(failed), file=sys.stderr)
             raise SystemExit(1)
+
+
+def vision(fw: Any) -> Any:
+    """The vision library of a framework: ``minitorch.vision`` for minitorch, ``torchvision`` for torch."""
+    return importlib.import_module("minitorch.vision" if fw is minitorch else "torchvision")
 
 
 def lecture(file_or_number: str) -> Lecture:
