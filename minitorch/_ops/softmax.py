@@ -11,6 +11,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ._method import tensor_method
 from ._operands import not_implemented
 from .reduction import accepts_axis, drop_reduced, expand_reduced, reduce_dims
@@ -75,6 +76,10 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         y, = ctx.saved_tensors
+        if not is_grad_enabled():        # nothing records this backward: the same formulas on arrays
+            g, ya, dim = grad._data, y._data, ctx.dim
+            gx = g - np.exp(ya) * g.sum(dim, keepdims=True) if ctx.log else ya * (g - (g * ya).sum(dim, keepdims=True))
+            return Tensor._make(gx), None, None
         if ctx.log:
             return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None, None
         return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None, None

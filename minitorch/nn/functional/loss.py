@@ -168,20 +168,22 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _check_target(input, target)
-    t = target.numpy().astype(np.int64)
+    t = target._data.astype(np.int64, copy=False)
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
     n_classes = input.shape[1] if input.dim() >= 2 else input.shape[0]
-    bad = (safe < 0) | (safe >= n_classes)
-    if bad.any():
-        raise IndexError(f"Target {int(safe[bad].flat[0])} is out of bounds.")
+    if safe.size and (safe.min() < 0 or safe.max() >= n_classes):
+        raise IndexError(f"Target {int(safe[(safe < 0) | (safe >= n_classes)].flat[0])} is out of bounds.")
     class_dim = 1 if input.dim() >= 2 else 0
     dtype = input._data.dtype
     w = valid.astype(dtype) if weight is None else (weight.detach().numpy()[safe] * valid).astype(dtype)
     total = w.sum()
     scale = w if reduction != "mean" else (w / total if total else np.zeros_like(w))
     coef = np.zeros(input.shape, dtype=dtype)
-    np.put_along_axis(coef, np.expand_dims(safe, class_dim), -np.expand_dims(scale, class_dim), axis=class_dim)
+    if input.dim() == 2:          # (N, C): one fancy-index write; put_along_axis does the general case
+        coef[np.arange(len(safe)), safe] = -scale
+    else:
+        np.put_along_axis(coef, np.expand_dims(safe, class_dim), -np.expand_dims(scale, class_dim), axis=class_dim)
     out = _PickedSum.apply(input, coef, class_dim if reduction == "none" else None)
     return out + float("nan") if reduction == "mean" and not total else out
 
