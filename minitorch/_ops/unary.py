@@ -1,6 +1,6 @@
 """Unary element-wise math: mirrors ``torch.exp``, ``log``, ``log1p``, ``expm1``, ``log2``, ``log10``,
 ``sqrt``, ``rsqrt``, ``abs``, ``sign``, ``neg``, ``reciprocal``, ``square``, ``sin``, ``cos``, ``tan``,
-``tanh``, ``sigmoid``, ``relu``, ``erf``, ``clamp``/``clip``, ``floor``, ``ceil``, ``round``, ``trunc``,
+``tanh``, ``sigmoid``, ``relu``, ``erf``, ``erfc``, ``clamp``/``clip``, ``floor``, ``ceil``, ``round``, ``trunc``,
 ``nan_to_num`` and the unary Python operators (``-t``, ``+t``, ``abs(t)``), with torch's dtype rules:
 transcendental functions turn integer inputs into the default float dtype, ``abs``/``neg``/``sign``/
 rounding keep integer dtypes.
@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ._erf import erf_array, erfc_array
 from ._method import tensor_method
 from ._operands import promote
 from ._operands import not_implemented
@@ -22,7 +23,7 @@ from .elementwise import Pow, where
 
 __all__ = ["exp", "log", "log1p", "expm1", "log2", "log10", "sqrt", "rsqrt", "abs", "absolute", "sign", "neg",
            "negative", "positive", "reciprocal", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "erf",
-           "clamp", "clip", "floor", "ceil", "round", "trunc", "fix", "nan_to_num"]
+           "erfc", "clamp", "clip", "floor", "ceil", "round", "trunc", "fix", "nan_to_num"]
 
 
 def _float(a: np.ndarray) -> np.ndarray:
@@ -159,73 +160,22 @@ class Sigmoid(_FloatUnary):
         return grad * out * (1 - out)
 
 
-# erf: Chebyshev interpolants of erf(x)/x in u = x^2 on [0, 1] and of erfcx(x) = exp(x^2) erfc(x) on
-# [1, 2.5] and [2.5, 6], computed at 40-digit precision (relative error below 3e-15 on each interval);
-# beyond 6, erf(x) = 1 to double precision.
-_ERF_SMALL = (0.9754769393826541, -0.14226120510371365, 0.010035582187599796, -0.0005768764699767485,
-              2.741993125219606e-05, -1.1043175507344507e-06, 3.8488755420345036e-08, -1.1808582533875466e-09,
-              3.2334215826050907e-11, -7.991015947004549e-13, 1.7990725113961456e-14, -3.718635487818682e-16,
-              7.103599003627703e-18)
-_ERFCX_MID = (0.3017138902444292, -0.10574990110152695, 0.017104848474406763, -0.002587682261135065,
-              0.0003696145268036729, -5.0198560605167956e-05, 6.517935170561901e-06, -8.126449775613485e-07,
-              9.763690285483578e-08, -1.133813656364367e-08, 1.2757869239497698e-09, -1.3939984728303207e-10,
-              1.4818660272094127e-11, -1.5350838559289164e-12, 1.5518968060052045e-13, -1.5330737506323092e-14,
-              1.481617681333899e-15, -1.4021942401247371e-16, 1.2904135730410188e-17)
-_ERFCX_TAIL = (0.14016047004976134, -0.05677604943259737, 0.011209463278240392, -0.0021611166170954787,
-               0.00040747765264847823, -7.523771561693374e-05, 1.3620051895515644e-05, -2.4198114237545286e-06,
-               4.223228134648387e-07, -7.246499552340511e-08, 1.223372886245904e-08, -2.0334473033647613e-09,
-               3.329826004203619e-10, -5.374937749488635e-11, 8.55692534783074e-12, -1.3442073415953858e-12,
-               2.0845649563886506e-13, -3.192625432490355e-14, 4.830969505813416e-15, -7.224931105883063e-16,
-               1.0682973938970666e-16, -1.5616429527672313e-17, 2.21440856523856e-18)
-
-
-# the same interpolants as power series in the interval's variable t in [-1, 1] (well conditioned here),
-# highest degree first, zero-padded to one length: row k holds interval k's series
-_ERF_EDGES = np.array([1.0, 2.5, 6.0])
-_ERF_POLY = np.array([np.pad(np.polynomial.chebyshev.cheb2poly(c), (0, len(_ERFCX_TAIL) - len(c)))[::-1]
-                      for c in (_ERF_SMALL, _ERFCX_MID, _ERFCX_TAIL)])
-_ERF_MID, _ERF_WIDTH = np.array([0.0, 3.5, 8.5]), np.array([1.0, 1.5, 3.5])   # t = (2x - mid) / width
-_SMALL_N = 2048
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    """Vectorised error function, accurate to a few ulp in float64 (computed in float64, cast back).
-
-    Each element picks its interval's polynomial; small arrays evaluate all terms at once (few NumPy
-    calls), large ones run Horner's rule per interval (little memory).
-    """
-    ax = np.abs(x, dtype=np.float64).ravel()
-    k = np.searchsorted(_ERF_EDGES, ax, side="right")
-    tail = k == 3                                   # |x| >= 6 or nan: erf is +-1 (nan kept below)
-    k[tail] = 2
-    t = np.where(k == 0, 2 * ax * ax - 1, (2 * ax - _ERF_MID[k]) / _ERF_WIDTH[k])
-    if ax.size <= _SMALL_N:
-        coefs = _ERF_POLY[k]                        # highest power first; powers by running product, not pow()
-        powers = np.cumprod(np.broadcast_to(t[:, None], (t.size, coefs.shape[1] - 1)), axis=1)
-        p = coefs[:, -1] + np.einsum("ij,ij->i", coefs[:, -2::-1], powers)
-    else:
-        p = np.empty_like(ax)
-        for i, coefs in enumerate(_ERF_POLY):
-            sel = k == i
-            ti = t[sel]
-            pi = np.full_like(ti, coefs[0])
-            for c in coefs[1:]:
-                pi *= ti
-                pi += c
-            p[sel] = pi
-    out = np.where(k == 0, ax * p, 1 - np.exp(-ax * ax) * p)
-    out[tail] = 1.0
-    out[np.isnan(ax)] = np.nan
-    return np.copysign(out.reshape(x.shape), x).astype(x.dtype, copy=False)
-
-
 class Erf(_FloatUnary):
-    _ufunc = staticmethod(_erf)
+    _ufunc = staticmethod(erf_array)
 
     @staticmethod
     def backward(ctx, grad):
         a = ctx.saved_tensors[0]
         return grad * (-a * a).exp() * (2 / math.sqrt(math.pi))
+
+
+class Erfc(_FloatUnary):
+    _ufunc = staticmethod(erfc_array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a = ctx.saved_tensors[0]
+        return grad * (-a * a).exp() * (-2 / math.sqrt(math.pi))
 
 
 # integer-preserving ops ----------------------------------------------------------------------------------------
@@ -408,7 +358,8 @@ exp, expm1, log, log1p, log2, log10 = (_unary(c, n) for c, n in ((Exp, "exp"), (
                                                                   (Log1p, "log1p"), (Log2, "log2"), (Log10, "log10")))
 sqrt, rsqrt, reciprocal = _unary(Sqrt, "sqrt"), _unary(Rsqrt, "rsqrt"), _unary(Reciprocal, "reciprocal")
 sin, cos, tan, tanh = _unary(Sin, "sin"), _unary(Cos, "cos"), _unary(Tan, "tan"), _unary(Tanh, "tanh")
-sigmoid, relu, erf = _unary(Sigmoid, "sigmoid"), _unary(Relu, "relu"), _unary(Erf, "erf")
+sigmoid, relu, erf, erfc = (_unary(Sigmoid, "sigmoid"), _unary(Relu, "relu"), _unary(Erf, "erf"),
+                            _unary(Erfc, "erfc"))
 neg, abs, sign = _unary(Neg, "neg"), _unary(Abs, "abs"), _unary(Sign, "sign")
 floor, ceil, trunc = _unary(Floor, "floor"), _unary(Ceil, "ceil"), _unary(Trunc, "trunc")
 negative, absolute, fix = neg, abs, trunc

@@ -11,6 +11,8 @@ import numpy as np
 
 import minitorch as _mt
 
+from ..._ops._erf import gelu_array, gelu_backward_array
+from ..._ops._operands import not_implemented
 from ..._ops.inplace import inplace_op
 from ..._tensor import Tensor
 from ...autograd.function import Function
@@ -76,9 +78,49 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_inplace(_elu, input, inplace, alpha, 1.0, 1.0 / alpha)
 
 
+class Gelu(Function):
+    """Exact GELU ``x * Phi(x)`` as one node; forward keeps ``Phi(x)`` for the backward (``GeluBackward``)."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        out, cdf = gelu_array(x)
+        ctx.save_for_backward(x, cdf)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        x, cdf = ctx.saved_tensors
+        return GeluBackward.apply(grad, x, cdf)
+
+
+class GeluBackward(Function):
+    """``grad * gelu'(x)``, differentiable in turn (``gelu''(x) = phi(x) (2 - x^2)``), so every order works."""
+
+    _array_forward = True
+
+    @staticmethod
+    def forward(ctx: Any, grad: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(grad, x, cdf)
+        return gelu_backward_array(grad, x, cdf)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        grad, x, cdf = ctx.saved_tensors
+        d_grad = GeluBackward.apply(gg, x, cdf) if ctx.needs_input_grad[0] else None
+        d_x = None
+        if ctx.needs_input_grad[1]:
+            x2 = x * x
+            d_x = gg * grad * (x2 * -0.5).exp() * (1 / math.sqrt(2 * math.pi)) * (2 - x2)
+        return d_grad, d_x, None
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "none":
-        return input * 0.5 * (1 + _mt.erf(input * (1 / math.sqrt(2.0))))
+        if input.dtype.np.kind != "f":
+            raise not_implemented("GeluKernelImpl", input.dtype.np)
+        return Gelu.apply(input)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2.0 / math.pi)
         return input * 0.5 * (1 + inner.tanh())
