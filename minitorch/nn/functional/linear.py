@@ -1,8 +1,9 @@
 """Linear layer functions: mirrors ``torch.nn.functional.linear``.
 
 ``linear`` is one fused autograd node (torch's ``addmm``): ``x @ w.T`` by one BLAS call with the bias added in
-place, and a backward of two matmuls and a sum, with no transpose or add nodes in between. Inputs the fused
-path does not cover (mixed dtypes, mismatched shapes) go through ``matmul`` and ``+``, which raise torch's errors.
+place, and a backward of two matmuls and a sum, with no transpose or add nodes in between (computed on arrays
+when nothing records the backward, in minitorch ops under ``create_graph``). Inputs the fused path does not
+cover (mixed dtypes, mismatched shapes) go through ``matmul`` and ``+``, which raise torch's errors.
 """
 from __future__ import annotations
 
