@@ -18,9 +18,7 @@ DataLoader). Lecture 08 goes deeper into checkpoints (resuming, moving them betw
 import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread, like torch below (set before NumPy loads)
 
-import gzip
 import math
-import shutil
 import time
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import torchvision
 
 import minitorch
 import minitorch.vision
+from lectures.data_files import torchvision_layout
 from lectures.runtime import lecture, vision
 
 TEACHES = ("the complete training loop on real MNIST: MNIST datasets, random_split, DataLoader with a shared "
@@ -58,21 +57,6 @@ FRAMEWORKS = (minitorch, torch)
 # %%
 DATA_ROOT = Path(minitorch.vision.datasets.default_root())
 TV_ROOT = lec.out_dir / "torchvision"
-
-
-def torchvision_layout(src: Path, root: Path) -> Path:
-    """``root/MNIST/raw/`` holding the decompressed IDX files of ``src`` (what torchvision's MNIST reads)."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for gz in sorted(src.glob("*-ubyte.gz")):
-        target = raw / gz.name[:-3]
-        if not target.exists():
-            with gzip.open(gz, "rb") as f, open(target.with_suffix(".part"), "wb") as out:
-                shutil.copyfileobj(f, out)
-            target.with_suffix(".part").replace(target)        # atomic: never a half-written file
-    return root
-
-
 start = time.perf_counter()
 torchvision_layout(DATA_ROOT / "mnist", TV_ROOT)
 SETS = {minitorch: {split: minitorch.vision.datasets.MNIST(None, split == "train") for split in ("train", "test")},

@@ -21,8 +21,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread, like torch below (set before NumPy loads)
 
 import copy
-import gzip
-import shutil
 import time
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from matplotlib.patches import Rectangle
 
 import minitorch
 import minitorch.vision
+from lectures.data_files import torchvision_layout
 from lectures.runtime import lecture, vision
 from parity.models import lenet5, tinyvgg
 
@@ -195,21 +194,6 @@ for geom in GEOMETRIES:
 # %%
 DATA_ROOT = Path(minitorch.vision.datasets.default_root())
 TV_ROOT = lec.out_dir / "torchvision"
-
-
-def torchvision_layout(src: Path, root: Path) -> Path:
-    """``root/MNIST/raw/`` holding the decompressed IDX files of ``src`` (what torchvision's MNIST reads)."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for gz in sorted(src.glob("*-ubyte.gz")):
-        target = raw / gz.name[:-3]
-        if not target.exists():
-            with gzip.open(gz, "rb") as f, open(target.with_suffix(".part"), "wb") as out:
-                shutil.copyfileobj(f, out)
-            target.with_suffix(".part").replace(target)        # atomic: never a half-written file
-    return root
-
-
 torchvision_layout(DATA_ROOT / "mnist", TV_ROOT)
 MNIST_SETS = {fw: {split: vision(fw).datasets.MNIST(None if fw is minitorch else TV_ROOT, train=split == "train")
                    for split in ("train", "test")} for fw in FRAMEWORKS}
