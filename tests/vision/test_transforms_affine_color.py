@@ -16,6 +16,8 @@ import minitorch
 import minitorch.vision.transforms as T
 from minitorch.vision.transforms import functional as F
 
+from image_pairs import assert_same_image, image_pair
+
 RGB = np.random.RandomState(1).randint(0, 256, (13, 17, 3), dtype=np.uint8)
 KINDS = ["pil_rgb", "pil_L", "uint8", "float32", "float64", "gray_uint8", "batch_float32", "batch_uint8"]
 TENSOR_KINDS = [k for k in KINDS if not k.startswith("pil")]
@@ -23,46 +25,11 @@ TENSOR_KINDS = [k for k in KINDS if not k.startswith("pil")]
 
 def _pair(kind):
     """The same image for minitorch and for torchvision."""
-    if kind == "pil_rgb":
-        img = Image.fromarray(RGB)
-        return img, img.copy()
-    if kind == "pil_L":
-        img = Image.fromarray(RGB[..., 0])
-        return img, img.copy()
-    arr = RGB.transpose(2, 0, 1)
-    if kind == "gray_uint8":
-        arr = arr[:1]
-    elif kind == "batch_uint8":
-        arr = np.stack([arr, arr[:, ::-1]])
-    elif kind == "batch_float32":
-        arr = np.stack([arr, arr[:, :, ::-1]]).astype(np.float32) / 255
-    elif kind != "uint8":
-        arr = arr.astype(kind) / 255
-    arr = np.ascontiguousarray(arr)
-    return minitorch.from_numpy(arr.copy()), torch.from_numpy(arr.copy())
-
-
-def _array(img):
-    if isinstance(img, Image.Image):
-        return np.array(img), img.mode
-    if isinstance(img, minitorch.Tensor):
-        return img.detach().numpy(), str(img.dtype).split(".")[-1]
-    return img.numpy(), str(img.dtype).split(".")[-1]
+    return image_pair(kind, RGB)
 
 
 def _check(mine, theirs, rounding=False):
-    """Equal outputs: exactly, or (``rounding``) within float rounding where a float result is summed in another
-    order than torch's (bilinear weights, the separable blur), and one intensity level for integer images, whose
-    value is rounded from such a float (a value within rounding of x.5 can go either way)."""
-    (a, kind_a), (b, kind_b) = _array(mine), _array(theirs)
-    assert kind_a == kind_b and a.shape == b.shape
-    if not rounding or isinstance(theirs, Image.Image):
-        np.testing.assert_array_equal(a, b)
-    elif a.dtype == np.uint8:
-        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
-        assert np.mean(a != b) < 0.05
-    else:
-        np.testing.assert_allclose(a, b, rtol=1e-5 if a.dtype == np.float32 else 1e-10, atol=1e-5)
+    assert_same_image(mine, theirs, rounding, atol=1e-5)
 
 
 def _mode(ns, name):

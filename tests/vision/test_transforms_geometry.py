@@ -10,11 +10,12 @@ import torch
 import torchvision.transforms as TV
 import torchvision.transforms.functional as TVF
 from hypothesis import given, settings, strategies as st
-from PIL import Image
 
 import minitorch
 import minitorch.vision.transforms as T
 from minitorch.vision.transforms import functional as F
+
+from image_pairs import assert_same_image, image_pair
 
 RS = np.random.RandomState(0)
 RGB = RS.randint(0, 256, (13, 17, 3), dtype=np.uint8)
@@ -23,46 +24,11 @@ KINDS = ["pil_rgb", "pil_L", "pil_F", "uint8", "float32", "float64", "batch_floa
 
 def _pair(kind):
     """The same image for minitorch and for torchvision."""
-    if kind == "pil_rgb":
-        img = Image.fromarray(RGB)
-        return img, img.copy()
-    if kind in ("pil_L", "pil_P", "pil_F"):
-        img = Image.fromarray(RGB if kind == "pil_P" else RGB[..., 0]).convert(kind[4:])
-        return img, img.copy()
-    arr = RGB.transpose(2, 0, 1)
-    if kind == "batch_float32":
-        arr = np.stack([arr, arr[:, ::-1]]).astype(np.float32) / 255
-    elif kind != "uint8":
-        arr = arr.astype(kind) / 255
-    arr = np.ascontiguousarray(arr)
-    return minitorch.from_numpy(arr.copy()), torch.from_numpy(arr.copy())
-
-
-def _array(img):
-    if isinstance(img, Image.Image):
-        return np.array(img), (img.mode, img.getpalette())
-    if isinstance(img, minitorch.Tensor):
-        return img.detach().numpy(), str(img.dtype).split(".")[-1]
-    return img.numpy(), str(img.dtype).split(".")[-1]
+    return image_pair(kind, RGB)
 
 
 def _check(mine, theirs, resampled=False):
-    """Equal outputs: exactly, or for tensor resampling within float rounding (float32 sums in another order) and
-    one intensity level for uint8 (a float value within rounding of .5 can round either way)."""
-    if isinstance(theirs, (tuple, list)):
-        assert len(mine) == len(theirs)
-        for a, b in zip(mine, theirs):
-            _check(a, b, resampled)
-        return
-    (a, kind_a), (b, kind_b) = _array(mine), _array(theirs)
-    assert kind_a == kind_b and a.shape == b.shape
-    if not resampled or isinstance(theirs, Image.Image):
-        np.testing.assert_array_equal(a, b)
-    elif a.dtype == np.uint8:
-        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
-        assert np.mean(a != b) < 0.05
-    else:
-        np.testing.assert_allclose(a, b, rtol=1e-5 if a.dtype == np.float32 else 1e-10, atol=1e-6)
+    assert_same_image(mine, theirs, resampled, atol=1e-6)
 
 
 def _mode(ns, name):
