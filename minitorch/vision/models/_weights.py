@@ -18,6 +18,8 @@ from ...serialization import load
 
 __all__ = ["Weights", "WeightsEnum", "get_dir", "load_weights"]
 
+MODELS_URL = "https://download.pytorch.org/models/"     # where torchvision downloads its weight files from
+
 
 class Weights:
     """One weights entry: the download ``url`` (its file name is looked up locally) and ``meta`` information."""

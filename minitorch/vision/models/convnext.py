@@ -10,7 +10,7 @@ from minitorch import nn
 from minitorch._tensor import Tensor
 
 from ..ops.misc import Conv2dNormActivation, Permute, StochasticDepth
-from ._weights import Weights, WeightsEnum, load_weights, resolve
+from ._weights import MODELS_URL, Weights, WeightsEnum, load_weights, resolve
 
 __all__ = ["LayerNorm2d", "CNBlock", "CNBlockConfig", "ConvNeXt", "ConvNeXt_Tiny_Weights", "convnext_tiny"]
 
@@ -101,7 +101,7 @@ class ConvNeXt(nn.Module):
 class ConvNeXt_Tiny_Weights(WeightsEnum):
     """torchvision's ImageNet weights for ConvNeXt-Tiny (looked up in torch's hub cache, see ``_weights``)."""
 
-    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/convnext_tiny-983f1562.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "convnext_tiny-983f1562.pth")
     DEFAULT = IMAGENET1K_V1
 
 

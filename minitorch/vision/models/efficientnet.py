@@ -12,7 +12,7 @@ from minitorch import nn
 from minitorch._tensor import Tensor
 
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation, StochasticDepth
-from ._weights import Weights, WeightsEnum, load_weights, resolve
+from ._weights import MODELS_URL, Weights, WeightsEnum, load_weights, resolve
 from .mobilenetv2 import _make_divisible
 
 __all__ = ["MBConvConfig", "MBConv", "EfficientNet", "EfficientNet_B0_Weights", "efficientnet_b0"]
@@ -126,7 +126,7 @@ class EfficientNet(nn.Module):
 class EfficientNet_B0_Weights(WeightsEnum):
     """torchvision's ImageNet weights for EfficientNet-B0 (looked up in torch's hub cache, see ``_weights``)."""
 
-    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/efficientnet_b0_rwightman-7f5810bc.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "efficientnet_b0_rwightman-7f5810bc.pth")
     DEFAULT = IMAGENET1K_V1
 
 

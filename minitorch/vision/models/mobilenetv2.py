@@ -8,7 +8,7 @@ from minitorch import nn
 from minitorch._tensor import Tensor
 
 from ..ops.misc import Conv2dNormActivation
-from ._weights import Weights, WeightsEnum, load_weights, resolve
+from ._weights import MODELS_URL, Weights, WeightsEnum, load_weights, resolve
 
 __all__ = ["InvertedResidual", "MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 
@@ -103,8 +103,8 @@ class MobileNetV2(nn.Module):
 class MobileNet_V2_Weights(WeightsEnum):
     """torchvision's ImageNet weights for MobileNetV2 (looked up in torch's hub cache, see ``_weights``)."""
 
-    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/mobilenet_v2-b0353104.pth")
-    IMAGENET1K_V2 = Weights("https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "mobilenet_v2-b0353104.pth")
+    IMAGENET1K_V2 = Weights(MODELS_URL + "mobilenet_v2-7ebf99e0.pth")
     DEFAULT = IMAGENET1K_V2
 
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from ... import nn
 from ..._tensor import Tensor
-from ._weights import Weights, WeightsEnum, load_weights, resolve
+from ._weights import MODELS_URL, Weights, WeightsEnum, load_weights, resolve
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights",
            "resnet18", "resnet34", "resnet50", "conv3x3", "conv1x1"]
@@ -148,22 +148,19 @@ class ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-_URL = "https://download.pytorch.org/models/"
-
-
 class ResNet18_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "resnet18-f37072fd.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "resnet18-f37072fd.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ResNet34_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "resnet34-b627a593.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "resnet34-b627a593.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class ResNet50_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "resnet50-0676ba61.pth")
-    IMAGENET1K_V2 = Weights(_URL + "resnet50-11ad3fa6.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "resnet50-0676ba61.pth")
+    IMAGENET1K_V2 = Weights(MODELS_URL + "resnet50-11ad3fa6.pth")
     DEFAULT = IMAGENET1K_V2
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ... import nn
 from ..._tensor import Tensor
-from ._weights import Weights, WeightsEnum, load_weights, resolve
+from ._weights import MODELS_URL, Weights, WeightsEnum, load_weights, resolve
 
 __all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG16_Weights", "VGG16_BN_Weights", "vgg11", "vgg11_bn",
            "vgg16", "vgg16_bn", "make_layers"]
@@ -64,26 +64,24 @@ CFGS = {
     "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
 }
 
-_URL = "https://download.pytorch.org/models/"
-
 
 class VGG11_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "vgg11-8a719046.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "vgg11-8a719046.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG11_BN_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "vgg11_bn-6002323d.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "vgg11_bn-6002323d.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG16_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "vgg16-397923af.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "vgg16-397923af.pth")
     DEFAULT = IMAGENET1K_V1
 
 
 class VGG16_BN_Weights(WeightsEnum):
-    IMAGENET1K_V1 = Weights(_URL + "vgg16_bn-6c64b313.pth")
+    IMAGENET1K_V1 = Weights(MODELS_URL + "vgg16_bn-6c64b313.pth")
     DEFAULT = IMAGENET1K_V1
 
 
