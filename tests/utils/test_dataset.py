@@ -1,7 +1,6 @@
 """minitorch.utils.data datasets against torch.utils.data: TensorDataset, StackDataset, ConcatDataset, ChainDataset,
 Subset and random_split (lengths, remainder distribution, warnings and errors equal to torch's; the permutation
 itself comes from minitorch's RNG, so it is checked for being a partition and for reproducibility)."""
-import re
 import warnings
 
 import numpy as np
@@ -13,19 +12,9 @@ import minitorch
 import minitorch.utils.data as mdata
 import torch.utils.data as tdata
 
+from raises_like_torch import raises_like_torch
+
 FWS = {"minitorch": minitorch, "torch": torch}
-
-
-def _raises_like_torch(fn, match):
-    """``fn(fw)`` must raise the same exception type on both frameworks, with messages matching ``match``."""
-    errors = {}
-    for name, fw in FWS.items():
-        with pytest.raises(Exception) as info:
-            fn(fw)
-        errors[name] = info.value
-    assert type(errors["minitorch"]) is type(errors["torch"]), errors
-    for err in errors.values():
-        assert re.search(match, str(err)), errors
 
 
 def _values(x):
@@ -57,7 +46,7 @@ def test_TensorDataset_items_equal_torch(index):
 
 
 def test_TensorDataset_size_mismatch():
-    _raises_like_torch(lambda fw: fw.utils.data.TensorDataset(fw.zeros(3, 2), fw.zeros(4)),
+    raises_like_torch(lambda fw: fw.utils.data.TensorDataset(fw.zeros(3, 2), fw.zeros(4)),
                        "^Size mismatch between tensors$")
 
 
@@ -74,7 +63,7 @@ def test_StackDataset_tuple_and_dict():
 def test_StackDataset_errors(case):
     args = {"both": lambda d: d.StackDataset([1], y=[2]), "none": lambda d: d.StackDataset(),
             "mismatch": lambda d: d.StackDataset([1, 2], [3])}[case]
-    _raises_like_torch(lambda fw: args(fw.utils.data), {"both": "both types are given", "none": "At least one",
+    raises_like_torch(lambda fw: args(fw.utils.data), {"both": "both types are given", "none": "At least one",
                                                         "mismatch": "Size mismatch between datasets"}[case])
 
 
@@ -89,15 +78,15 @@ def test_ConcatDataset_equals_torch_at_every_index():
 
 
 def test_ConcatDataset_index_errors():
-    _raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([[1, 2], [3]])[-4],
+    raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([[1, 2], [3]])[-4],
                        "absolute value of index should not exceed dataset length")
-    _raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([[1, 2], [3]])[3], "out of range")
+    raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([[1, 2], [3]])[3], "out of range")
 
 
 def test_ConcatDataset_rejects_empty_and_iterable():
-    _raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([]), "datasets should not be an empty iterable")
-    _raises_like_torch(lambda fw: fw.utils.data.ConcatDataset(iter([])), "datasets should not be an empty iterable")
-    _raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([[1], Stream(fw, 2)()]),
+    raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([]), "datasets should not be an empty iterable")
+    raises_like_torch(lambda fw: fw.utils.data.ConcatDataset(iter([])), "datasets should not be an empty iterable")
+    raises_like_torch(lambda fw: fw.utils.data.ConcatDataset([[1], Stream(fw, 2)()]),
                        "ConcatDataset does not support IterableDataset")
 
 
@@ -118,7 +107,7 @@ def test_Dataset_base_class():
     with pytest.raises(NotImplementedError, match="Subclasses of Dataset should implement __getitem__"):
         mdata.Dataset()[0]
     assert mdata.Dataset[int] is not None        # generic, as torch's
-    _raises_like_torch(lambda fw: fw.utils.data.IterableDataset(), "abstract")
+    raises_like_torch(lambda fw: fw.utils.data.IterableDataset(), "abstract")
 
 
 # ChainDataset and IterableDataset --------------------------------------------------------------------------------
@@ -133,8 +122,8 @@ def test_ChainDataset_rejects_map_style():
     def run(fw):
         return list(fw.utils.data.ChainDataset([Stream(fw, 2)(), [5, 6]]))
 
-    _raises_like_torch(run, "ChainDataset only supports IterableDataset")
-    _raises_like_torch(lambda fw: len(fw.utils.data.ChainDataset([[5, 6]])),
+    raises_like_torch(run, "ChainDataset only supports IterableDataset")
+    raises_like_torch(lambda fw: len(fw.utils.data.ChainDataset([[5, 6]])),
                        "ChainDataset only supports IterableDataset")
 
 
@@ -157,7 +146,7 @@ def test_Subset_subclass_must_override_getitems():
         cls = type("Doubled", (fw.utils.data.Subset,), {"__getitem__": lambda self, i: 2 * self.dataset[i]})
         return cls([1, 2], [0])
 
-    _raises_like_torch(make, "^Doubled overrides __getitem__ but not __getitems__")
+    raises_like_torch(make, "^Doubled overrides __getitem__ but not __getitems__")
     both = type("Both", (mdata.Subset,), {"__getitem__": lambda self, i: 0, "__getitems__": lambda self, i: []})
     assert len(both([1, 2], [0, 1])) == 2
 
@@ -219,7 +208,7 @@ def test_random_split_reproducible_and_random():
                                            ([1.5, -0.5], "Fraction at index 0 is not between 0 and 1")],
                          ids=["random_split-sum", "random_split-fractions-sum", "random_split-fraction-range"])
 def test_random_split_errors(lengths, match):
-    _raises_like_torch(lambda fw: fw.utils.data.random_split(range(10), lengths), match)
+    raises_like_torch(lambda fw: fw.utils.data.random_split(range(10), lengths), match)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

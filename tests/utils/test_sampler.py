@@ -2,7 +2,6 @@
 (SequentialSampler, BatchSampler), lengths and errors equal torch's everywhere; the random samplers (RandomSampler,
 SubsetRandomSampler, WeightedRandomSampler) draw from minitorch's RNG, so they are tested for their statistics and
 for reproducibility under ``manual_seed`` / ``Generator``."""
-import re
 
 import numpy as np
 import pytest
@@ -13,19 +12,9 @@ import minitorch
 import minitorch.utils.data as mdata
 import torch.utils.data as tdata
 
+from raises_like_torch import raises_like_torch
+
 FWS = {"minitorch": minitorch, "torch": torch}
-
-
-def _raises_like_torch(fn, match):
-    """``fn(fw)`` must raise the same exception type on both frameworks, with messages matching ``match``."""
-    errors = {}
-    for name, fw in FWS.items():
-        with pytest.raises(Exception) as info:
-            fn(fw)
-        errors[name] = info.value
-    assert type(errors["minitorch"]) is type(errors["torch"]), errors
-    for err in errors.values():
-        assert re.search(match, str(err)), errors
 
 
 def _gen(seed):
@@ -67,7 +56,7 @@ def test_BatchSampler_over_plain_iterable_and_random_sampler():
                          ids=["BatchSampler-zero", "BatchSampler-bool", "BatchSampler-float", "BatchSampler-negative",
                               "BatchSampler-drop_last"])
 def test_BatchSampler_errors(batch_size, drop_last, match):
-    _raises_like_torch(lambda fw: fw.utils.data.BatchSampler(range(4), batch_size, drop_last), match)
+    raises_like_torch(lambda fw: fw.utils.data.BatchSampler(range(4), batch_size, drop_last), match)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
@@ -144,13 +133,13 @@ def test_RandomSampler_generator_is_advanced_not_reset():
                          ids=["RandomSampler-empty", "RandomSampler-zero", "RandomSampler-float",
                               "RandomSampler-replacement"])
 def test_RandomSampler_errors(args, match):
-    _raises_like_torch(lambda fw: fw.utils.data.RandomSampler(*args), match)
+    raises_like_torch(lambda fw: fw.utils.data.RandomSampler(*args), match)
 
 
 def test_RandomSampler_empty_source_with_num_samples():
-    _raises_like_torch(lambda fw: list(fw.utils.data.RandomSampler(range(0), True, 3)),
+    raises_like_torch(lambda fw: list(fw.utils.data.RandomSampler(range(0), True, 3)),
                        "random_ expects 'from' to be less than 'to'")
-    _raises_like_torch(lambda fw: list(fw.utils.data.RandomSampler(range(0), False, 3)), "modulo by zero")
+    raises_like_torch(lambda fw: list(fw.utils.data.RandomSampler(range(0), False, 3)), "modulo by zero")
 
 
 # SubsetRandomSampler -----------------------------------------------------------------------------------------
@@ -209,7 +198,7 @@ def test_WeightedRandomSampler_reproducible():
                          ids=["WeightedRandomSampler-zero", "WeightedRandomSampler-bool", "WeightedRandomSampler-float",
                               "WeightedRandomSampler-replacement", "WeightedRandomSampler-2d"])
 def test_WeightedRandomSampler_errors(args, match):
-    _raises_like_torch(lambda fw: fw.utils.data.WeightedRandomSampler(*args), match)
+    raises_like_torch(lambda fw: fw.utils.data.WeightedRandomSampler(*args), match)
 
 
 @pytest.mark.parametrize("weights,n,replacement,match", [([0.0, 0.0], 2, True, "sum of probabilities <= 0"),
@@ -218,7 +207,7 @@ def test_WeightedRandomSampler_errors(args, match):
                                                          ([-1.0, 1.0], 2, True, "probability")],
                          ids=["zero-weights", "too-many-without-replacement", "negative-weight"])
 def test_WeightedRandomSampler_bad_weights_on_iteration(weights, n, replacement, match):
-    _raises_like_torch(lambda fw: list(fw.utils.data.WeightedRandomSampler(weights, n, replacement)), match)
+    raises_like_torch(lambda fw: list(fw.utils.data.WeightedRandomSampler(weights, n, replacement)), match)
 
 
 def test_Sampler_base():
