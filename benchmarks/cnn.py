@@ -24,7 +24,7 @@ from minitorch.vision import models
 from parity.models import tinyvgg
 from parity.modules import copy_weights
 
-from .timing import ratio
+from .timing import ratio, sgd_training_step
 
 TARGET_TINYVGG_STEP = 2.5
 TARGET_RESNET18_INFERENCE = 2.5
@@ -37,17 +37,7 @@ def tinyvgg_training_step(fw: Any, batch: int = 64, seed: int = 0) -> Callable[[
     y = fw.from_numpy(rng.integers(0, 10, batch))
     fw.manual_seed(seed)
     model = models.TinyVGG() if fw is minitorch else tinyvgg(torch)
-    opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = fw.nn.CrossEntropyLoss()
-
-    def step() -> object:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return sgd_training_step(fw, model, x, y)
 
 
 def resnet18_inference(batch: int = 8, seed: int = 0) -> tuple[Callable[[], object], Callable[[], object]]:

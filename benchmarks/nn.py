@@ -16,7 +16,7 @@ import torch
 
 import minitorch
 
-from .timing import ratio
+from .timing import ratio, sgd_training_step
 
 TARGET_MLP_STEP = 1.3
 
@@ -28,17 +28,7 @@ def mlp_training_step(fw: Any, batch: int = 128, seed: int = 0) -> Callable[[], 
     y = fw.from_numpy(rng.integers(0, 10, batch))
     fw.manual_seed(seed)
     model = fw.nn.Sequential(fw.nn.Linear(784, 256), fw.nn.ReLU(), fw.nn.Linear(256, 10))
-    opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = fw.nn.CrossEntropyLoss()
-
-    def step() -> object:
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return sgd_training_step(fw, model, x, y)
 
 
 def main(argv: list[str] | None = None) -> int:

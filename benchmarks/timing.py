@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import statistics
 import timeit
-from typing import Callable
+from typing import Any, Callable
 
 
 def calls_per_batch(fn: Callable[[], object], seconds: float) -> int:
@@ -31,3 +31,19 @@ def ratio(minitorch_fn: Callable[[], object], torch_fn: Callable[[], object], ro
         mini.append(m)
         ratios.append(m / t)
     return statistics.median(mini), statistics.median(torch_), statistics.median(ratios)
+
+
+def sgd_training_step(fw: Any, model: Any, x: Any, y: Any) -> Callable[[], object]:
+    """A closure running one training step of ``model`` on ``(x, y)``: zero_grad, cross-entropy, backward and
+    ``fw.optim.SGD(lr=0.01, momentum=0.9)``."""
+    opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = fw.nn.CrossEntropyLoss()
+
+    def step() -> object:
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
