@@ -16,13 +16,19 @@ im2col: the zero-padded input (padded once, by one copy into a zeros buffer) is 
 ``np.lib.stride_tricks.as_strided`` as windows (N, g, C/g, *K, *L) without copying; the copy into
 contiguous columns (N, g, C/g*prod(K), prod(L)) happens once, right before the matmul. The matmul is a
 single broadcast ``np.matmul`` of (g, O/g, C/g*K) with (N, g, C/g*K, L), which writes the output
-directly in NC* layout (no transpose copy). Measured (batch 8, 64->64 3x3 on 32x32, float32, 2 cores):
-matmul ~15-30 ms, ``np.tensordot`` ~40-100 ms, ``np.einsum(..., optimize=True)`` ~150-200 ms (both
-transpose and copy the columns into a (C*K, N*L) matrix, then copy the result back to NC* layout).
-ConvWeight likewise: the broadcast matmul (N, g, O/g, L) @ cols^T, then a sum over N, is fastest while
-O/g < L (TinyVGG's 10 channels at 32x32: 8 ms against 13.5 ms); with more channels than positions (ResNet's
-256 at 8x8) it switches to columns laid out (g, C/g*K, N*L) and one matmul over N*L (9 ms against 13 ms),
-which also keeps the (N, g, O/g, C/g*K) temporary from outgrowing the columns; einsum was slower in both.
+directly in NC* layout (no transpose copy); ``np.tensordot`` and ``np.einsum`` measured 2-10x slower (both
+copy the columns into a (C*K, N*L) matrix, then the result back to NC* layout). ``_strategy`` picks one of
+three ways for Conv and ConvWeight (the measurements behind each are in its docstring):
+
+* ``"sample"``: those per-sample columns (ConvWeight: (N, g, O/g, L) @ cols^T, then a sum over N);
+* ``"batch"``: with at least as many output channels as window positions (ResNet's deep layers), columns laid
+  out (g, C/g*K, N*L) and one large matmul over N*L, instead of N small ones that each re-read the weight;
+* ``"shifted"``: with stride 1 and few channels (TinyVGG's 10), no columns at all. The conv is the sum over
+  kernel offsets of ``w[:, :, k] @ (the input shifted by k)``, and with each window row running on over the
+  whole padded row (``_windows(rows=True)``: the ``(K-1)*d`` extra positions per row are dropped afterwards), every
+  shifted input is a strided matrix that BLAS reads in place. The columns are prod(K) times the input: at
+  few channels, writing and reading them is the cost, and re-reading the input from cache is cheaper.
+
 ConvTranspose with stride 1 is itself a Conv (of y, with the kernel flipped and its channel axes swapped):
 measured ~2x faster than col2im, whose matmul writes a prod(K)-times larger result. With stride > 1 it is
 col2im: that matmul, then a loop over the prod(K) kernel offsets (9 for 3x3), each a strided add of a
@@ -62,30 +68,92 @@ def _padded(x: np.ndarray, lo: tuple, hi: tuple) -> np.ndarray:
     return out
 
 
-def _columns(x: np.ndarray, kernel: tuple, geom: tuple, out: tuple, batch_last: bool = False) -> np.ndarray:
-    """im2col: contiguous columns (N, g, C/g*prod(K), prod(L)) of the padded input for the first L windows
-    (or (g, C/g*prod(K), N*prod(L)) with ``batch_last``)."""
+def _windows(x: np.ndarray, kernel: tuple, geom: tuple, out: tuple, rows: bool = False) -> np.ndarray:
+    """The read-only view (N, g, C/g, *K, *L) of the padded input's first ``out`` windows (no copy).
+
+    With ``rows`` (stride 1 along the last two dims), each window row runs on over the whole padded row: the
+    last two position axes merge into one contiguous run of R = ``out[-2] * row length`` positions, of which
+    the last ``(K-1)*d`` of each row are garbage (one more zero row is padded, so the last row's garbage stays
+    inside the buffer). Each sample's (C/g, R) slice at a kernel offset is then a strided matrix for BLAS.
+    """
     stride, lo, hi, dilation, groups = geom
+    if rows and kernel[-1] > 1:
+        hi = hi[:-2] + (hi[-2] + 1, hi[-1])
     xp = _padded(x, lo, hi)
+    if rows:
+        xp = np.ascontiguousarray(xp)
     n, c = xp.shape[:2]
     st = xp.strides
-    nd = len(kernel)
-    windows = as_strided(xp, (n, groups, c // groups) + kernel + out,
-                         (st[0], st[1] * (c // groups), st[1])
-                         + tuple(d * s for d, s in zip(dilation, st[2:]))
-                         + tuple(k * s for k, s in zip(stride, st[2:])), writeable=False)
-    if batch_last:     # (g, C/g, *K, N, *L): the batch axis moved next to the window positions
+    shape, steps = out, tuple(k * s for k, s in zip(stride, st[2:]))
+    if rows:
+        shape, steps = out[:-2] + (out[-2] * xp.shape[-1],), steps[:-2] + st[-1:]
+    return as_strided(xp, (n, groups, c // groups) + kernel + shape,
+                      (st[0], st[1] * (c // groups), st[1]) + tuple(d * s for d, s in zip(dilation, st[2:])) + steps,
+                      writeable=False)
+
+
+def _columns(x: np.ndarray, kernel: tuple, geom: tuple, out: tuple, batch_last: bool = False) -> np.ndarray:
+    """im2col: the windows copied into contiguous columns (N, g, C/g*prod(K), prod(L)), or with ``batch_last``
+    (g, C/g*prod(K), N*prod(L)), the batch axis moved next to the window positions."""
+    n, groups, nd = x.shape[0], geom[4], len(kernel)
+    windows = _windows(x, kernel, geom, out)
+    if batch_last:         # (g, C/g, *K, N, *L)
         windows = windows.transpose((1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd)))
         return np.ascontiguousarray(windows).reshape(groups, -1, n * math.prod(out))
     return np.ascontiguousarray(windows).reshape(n, groups, -1, math.prod(out))
 
 
+def _strategy(out_channels: int, in_channels: int, out: tuple, geom: tuple) -> str:
+    """How a contraction with ``out_channels``/``in_channels`` per group over the window grid ``out`` is computed:
+
+    * ``"batch"``: batch-last columns and one large matmul over N*L, when there are at least as many output
+      channels as window positions (instead of N small matmuls; ResNet's deep layers);
+    * ``"shifted"``: no columns, one matmul per kernel offset reading the row windows in place, with stride 1
+      along the last two dims, no more output than input channels and at most 32 input channels; there,
+      writing and reading the prod(K)-times larger columns costs more than re-reading the input from cache
+      (measured 0.4-0.9x the time of the columns with 8-32 channels; 1.1-1.3x with 64-128, and up to 7x
+      with 3 input and 64 output channels);
+    * ``"sample"``: per-sample columns and a batched matmul.
+    """
+    if out_channels >= math.prod(out):
+        return "batch"
+    if len(out) >= 2 and geom[0][-1] == geom[0][-2] == 1 and out_channels <= in_channels <= 32:
+        return "shifted"
+    return "sample"
+
+
 def _conv(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.ndarray:
     """y = w @ cols, batched over N and groups: (N, O, *L) for the first ``out`` windows."""
-    cols = _columns(x, w.shape[2:], geom, out)
-    groups = geom[4]
-    y = np.matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)      # (N, g, O/g, L)
-    return y.reshape((x.shape[0], w.shape[0]) + out)
+    groups, n, o = geom[4], x.shape[0], w.shape[0]
+    strategy = _strategy(o // groups, w.shape[1], out, geom)
+    # depthwise, each offset's product would be a broadcast multiply and an add over the whole output: more
+    # memory traffic than the columns (measured 1.1-1.5x their time)
+    if strategy == "shifted" and w.shape[1] > 1:
+        return _conv_shifted(x, w, geom, out)
+    cols = _columns(x, w.shape[2:], geom, out, batch_last=strategy == "batch")
+    y = np.matmul(w.reshape(groups, o // groups, -1), cols)   # (N, g, O/g, L), or (g, O/g, N*L) batch-last
+    if strategy == "batch":
+        return np.ascontiguousarray(y.reshape(o, n, -1).swapaxes(0, 1)).reshape((n, o) + out)
+    return y.reshape((n, o) + out)
+
+
+def _conv_shifted(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.ndarray:
+    """``_conv`` without columns: the sum over kernel offsets k of ``w[..., k] @ windows[..., k, ...]``, each a
+    batched matmul that BLAS reads in place (a sample's (C/g, R) slice of the row windows is a strided matrix)."""
+    groups, kernel, lead = geom[4], w.shape[2:], w.ndim - 4
+    n, o = x.shape[0], w.shape[0]
+    windows = _windows(x, kernel, geom, out, rows=True)                # (N, g, C/g, *K, *lead, R)
+    wk = w.reshape((groups,) + (1,) * lead + (o // groups, w.shape[1]) + kernel)
+    y = term = None
+    for k in np.ndindex(*kernel):
+        shifted = np.moveaxis(windows[(slice(None),) * 3 + k], 2, -2)       # (N, g, *lead, C/g, R)
+        if y is None:
+            y = np.matmul(wk[(Ellipsis,) + k], shifted)                     # (N, g, *lead, O/g, R)
+            term = np.empty_like(y)
+        else:
+            y += np.matmul(wk[(Ellipsis,) + k], shifted, out=term)
+    y = np.moveaxis(y, -2, 2).reshape((n, o) + out[:-1] + (-1,))           # (N, O, *L[:-1], row length)
+    return np.ascontiguousarray(y[..., :out[-1]])                           # without the garbage positions
 
 
 def _conv_transpose(y: np.ndarray, w: np.ndarray, geom: tuple, size: tuple) -> np.ndarray:
@@ -118,16 +186,34 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, geom: tuple, size: tuple) -> n
 def _conv_weight(x: np.ndarray, y: np.ndarray, geom: tuple, kernel: tuple) -> np.ndarray:
     """The weight-gradient of ``_conv``: (O, C/g, *K), summed over the batch and the window positions."""
     groups = geom[4]
-    n, o = y.shape[:2]
-    gy = y.reshape(n, groups, o // groups, -1)                                  # (N, g, O/g, L)
-    if o // groups < gy.shape[3]:
-        # few channels, many positions: per-sample matmuls, then a sum over N of a small (N, g, O/g, C/g*K)
-        w = np.matmul(gy, _columns(x, kernel, geom, y.shape[2:]).transpose(0, 1, 3, 2)).sum(0)
-    else:
-        # else that (N, g, O/g, C/g*K) would outgrow the columns: one matmul contracting over N*L instead
-        gy = np.ascontiguousarray(gy.transpose(1, 2, 0, 3)).reshape(groups, o // groups, -1)
-        w = np.matmul(gy, _columns(x, kernel, geom, y.shape[2:], batch_last=True).transpose(0, 2, 1))
+    n, o, out = y.shape[0], y.shape[1], y.shape[2:]
+    strategy = _strategy(o // groups, x.shape[1] // groups, out, geom)
+    if strategy == "shifted":
+        return _conv_weight_shifted(x, y, geom, kernel)
+    if strategy == "batch":   # one matmul contracting over N*L
+        gy = np.ascontiguousarray(y.reshape(n, o, -1).swapaxes(0, 1)).reshape(groups, o // groups, -1)
+        w = np.matmul(gy, _columns(x, kernel, geom, out, batch_last=True).transpose(0, 2, 1))
+    else:                     # per-sample matmuls, then a sum over N of a small (N, g, O/g, C/g*K)
+        gy = y.reshape(n, groups, o // groups, -1)
+        w = np.matmul(gy, _columns(x, kernel, geom, out).transpose(0, 1, 3, 2)).sum(0)
     return w.reshape((o, x.shape[1] // groups) + kernel)
+
+
+def _conv_weight_shifted(x: np.ndarray, y: np.ndarray, geom: tuple, kernel: tuple) -> np.ndarray:
+    """``_conv_weight`` without columns: per kernel offset k, one batched matmul of ``y`` (laid out as the row
+    windows, zeros at the garbage positions) with ``windows[..., k, ...]`` read in place, summed over the batch."""
+    groups, lead = geom[4], len(kernel) - 2
+    n, o, c = y.shape[0], y.shape[1], x.shape[1]
+    windows = _windows(x, kernel, geom, y.shape[2:], rows=True)        # (N, g, C/g, *K, *lead, R)
+    rows = np.zeros(y.shape[:-1] + (x.shape[-1] + geom[1][-1] + geom[2][-1],), dtype=y.dtype)
+    rows[..., :y.shape[-1]] = y
+    gy = np.moveaxis(rows.reshape((n, groups, o // groups) + windows.shape[3 + len(kernel):]), 2, -2)
+    summed = (0,) + tuple(range(2, 2 + lead))                               # gy: (N, g, *lead, O/g, R)
+    w = np.empty((groups, o // groups, c // groups) + kernel, dtype=y.dtype)
+    for k in np.ndindex(*kernel):
+        shifted = np.moveaxis(windows[(slice(None),) * 3 + k], 2, -1)       # (N, g, *lead, R, C/g)
+        w[(Ellipsis,) + k] = np.matmul(gy, shifted).sum(summed)
+    return w.reshape((o, c // groups) + kernel)
 
 
 def _bias_grad(grad: Tensor) -> Tensor:

@@ -30,6 +30,7 @@ CONV_CASES = [
     ("conv2d_dilation2", "conv2d", (1, 2, 9, 9), (3, 2, 3, 3), True, dict(dilation=2, padding=2)),
     ("conv2d_groups2", "conv2d", (2, 4, 6, 6), (6, 2, 3, 3), True, dict(groups=2, padding=1)),
     ("conv2d_depthwise", "conv2d", (2, 4, 6, 6), (8, 1, 3, 3), True, dict(groups=4, stride=2, padding=1)),
+    ("conv2d_depthwise_stride1", "conv2d", (2, 4, 6, 5), (4, 1, 3, 3), True, dict(groups=4, padding=1)),
     ("conv2d_same_even_kernel", "conv2d", (2, 3, 6, 7), (4, 3, 2, 4), True, dict(padding="same")),
     ("conv2d_same_dilated", "conv2d", (1, 3, 7, 7), (4, 3, 3, 2), True, dict(padding="same", dilation=(2, 3))),
     ("conv2d_valid_nobias", "conv2d", (2, 3, 5, 5), (4, 3, 3, 3), False, dict(padding="valid")),
@@ -37,10 +38,14 @@ CONV_CASES = [
     ("conv2d_padding_wider_than_kernel", "conv2d", (2, 3, 4, 4), (4, 3, 1, 2), True, dict(padding=(2, 1))),
     ("conv2d_more_channels_than_positions", "conv2d", (3, 4, 4, 3), (12, 2, 3, 2), True, dict(groups=2)),
     ("conv2d_unbatched", "conv2d", (3, 6, 6), (4, 3, 3, 3), True, dict(padding=1)),
+    ("conv2d_fewer_out_channels_groups", "conv2d", (2, 6, 7, 6), (4, 3, 3, 2), True,
+     dict(groups=2, padding=(1, 2), dilation=(1, 2))),
     ("conv3d", "conv3d", (1, 2, 5, 4, 5), (3, 2, 3, 2, 3), True, {}),
     ("conv3d_stride_pad_groups", "conv3d", (2, 4, 5, 5, 4), (4, 2, 3, 3, 2), True,
      dict(stride=(2, 1, 2), padding=(1, 0, 1), groups=2)),
     ("conv3d_same_dilated", "conv3d", (1, 2, 5, 5, 5), (2, 2, 2, 3, 2), False, dict(padding="same", dilation=2)),
+    ("conv3d_depth_stride_fewer_out_channels", "conv3d", (2, 4, 5, 4, 5), (2, 4, 3, 2, 3), True,
+     dict(stride=(2, 1, 1), padding=(0, 1, 1))),
     ("conv3d_unbatched", "conv3d", (2, 4, 4, 4), (3, 2, 2, 2, 2), True, {}),
     ("conv_transpose1d", "conv_transpose1d", (2, 4, 6), (4, 3, 3), True, {}),
     ("conv_transpose1d_stride_outpad", "conv_transpose1d", (2, 4, 6), (4, 3, 3), True,
@@ -74,8 +79,13 @@ def test_functional_parity(case):
 
 
 # small shapes covering each backward path: Conv (strided, grouped, asymmetric "same"), ConvTranspose as a
-# stride-1 Conv and as col2im (stride > 1, or padding wider than the kernel), ConvWeight's two layouts
+# stride-1 Conv and as col2im (stride > 1, or padding wider than the kernel), each layout of the columns
+# (per sample, batch-last) and the shifted strategy without columns (forward and ConvWeight; depthwise ConvWeight)
 GRAD_CASES = [
+    ("conv2d_shifted_groups", "conv2d", (2, 4, 4, 5), (2, 2, 3, 3), True,
+     dict(padding=1, groups=2)),
+    ("conv2d_depthwise_shifted_weight_grad", "conv2d", (1, 3, 4, 4), (3, 1, 3, 3), False, dict(groups=3, padding=1)),
+    ("conv3d_shifted_depth_stride", "conv3d", (1, 2, 3, 3, 4), (2, 2, 2, 2, 2), False, dict(stride=(2, 1, 1))),
     ("conv1d_stride_dilation_groups", "conv1d", (2, 4, 7), (2, 2, 2), True, dict(stride=2, dilation=2, groups=2)),
     ("conv2d_same_even_kernel", "conv2d", (1, 2, 4, 3), (2, 2, 2, 2), True, dict(padding="same")),
     ("conv2d_padding_wider_than_kernel", "conv2d", (1, 2, 3, 3), (2, 2, 1, 2), False, dict(padding=(2, 1))),
