@@ -96,11 +96,12 @@ def _columns(x: np.ndarray, kernel: tuple, geom: tuple, out: tuple, batch_last: 
     """im2col: the windows copied into contiguous columns (N, g, C/g*prod(K), prod(L)), or with ``batch_last``
     (g, C/g*prod(K), N*prod(L)), the batch axis moved next to the window positions."""
     n, groups, nd = x.shape[0], geom[4], len(kernel)
+    rows = x.shape[1] // groups * math.prod(kernel)      # (sizes spelled out: -1 is ambiguous for an empty batch)
     windows = _windows(x, kernel, geom, out)
     if batch_last:         # (g, C/g, *K, N, *L)
         windows = windows.transpose((1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd)))
-        return np.ascontiguousarray(windows).reshape(groups, -1, n * math.prod(out))
-    return np.ascontiguousarray(windows).reshape(n, groups, -1, math.prod(out))
+        return np.ascontiguousarray(windows).reshape(groups, rows, n * math.prod(out))
+    return np.ascontiguousarray(windows).reshape(n, groups, rows, math.prod(out))
 
 
 def _strategy(out_channels: int, in_channels: int, out: tuple, geom: tuple) -> str:
@@ -133,7 +134,7 @@ def _conv(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.ndarray:
     cols = _columns(x, w.shape[2:], geom, out, batch_last=strategy == "batch")
     y = np.matmul(w.reshape(groups, o // groups, -1), cols)   # (N, g, O/g, L), or (g, O/g, N*L) batch-last
     if strategy == "batch":
-        return np.ascontiguousarray(y.reshape(o, n, -1).swapaxes(0, 1)).reshape((n, o) + out)
+        return np.ascontiguousarray(y.reshape(o, n, math.prod(out)).swapaxes(0, 1)).reshape((n, o) + out)
     return y.reshape((n, o) + out)
 
 
@@ -152,7 +153,7 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.n
             term = np.empty_like(y)
         else:
             y += np.matmul(wk[(Ellipsis,) + k], shifted, out=term)
-    y = np.moveaxis(y, -2, 2).reshape((n, o) + out[:-1] + (-1,))           # (N, O, *L[:-1], row length)
+    y = np.moveaxis(y, -2, 2).reshape((n, o) + out[:-1] + (windows.shape[-1] // out[-2],))  # (N, O, *L[:-1], row)
     return np.ascontiguousarray(y[..., :out[-1]])                           # without the garbage positions
 
 
@@ -172,7 +173,7 @@ def _conv_transpose(y: np.ndarray, w: np.ndarray, geom: tuple, size: tuple) -> n
         flipped = np.ascontiguousarray(flipped).reshape((groups * cg, o // groups) + kernel)
         return _conv(y, flipped, (stride, full_lo, full_hi, dilation, groups), size)
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)                # (g, C/g*K, O/g)
-    cols = np.matmul(wt, y.reshape(n, groups, o // groups, -1))               # (N, g, C/g*K, L)
+    cols = np.matmul(wt, y.reshape(n, groups, o // groups, math.prod(out)))   # (N, g, C/g*K, L)
     cols = cols.reshape((n, groups * cg) + kernel + out)
     xp = np.zeros((n, groups * cg) + tuple(s + a + b for s, a, b in zip(size, lo, hi)), dtype=cols.dtype)
     for k in product(*map(range, kernel)):      # one strided add per kernel offset (9 for 3x3)
@@ -191,10 +192,11 @@ def _conv_weight(x: np.ndarray, y: np.ndarray, geom: tuple, kernel: tuple) -> np
     if strategy == "shifted":
         return _conv_weight_shifted(x, y, geom, kernel)
     if strategy == "batch":   # one matmul contracting over N*L
-        gy = np.ascontiguousarray(y.reshape(n, o, -1).swapaxes(0, 1)).reshape(groups, o // groups, -1)
+        gy = np.ascontiguousarray(y.reshape(n, o, math.prod(out)).swapaxes(0, 1))
+        gy = gy.reshape(groups, o // groups, n * math.prod(out))
         w = np.matmul(gy, _columns(x, kernel, geom, out, batch_last=True).transpose(0, 2, 1))
     else:                     # per-sample matmuls, then a sum over N of a small (N, g, O/g, C/g*K)
-        gy = y.reshape(n, groups, o // groups, -1)
+        gy = y.reshape(n, groups, o // groups, math.prod(out))
         w = np.matmul(gy, _columns(x, kernel, geom, out).transpose(0, 1, 3, 2)).sum(0)
     return w.reshape((o, x.shape[1] // groups) + kernel)
 

@@ -121,6 +121,28 @@ def test_double_backward_gradient_penalty_matches_torch():
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
 
 
+EMPTY_BATCH_CASES = {   # one per strategy and backward path: shifted, per-sample and batch-last columns, col2im
+    "shifted": ("conv2d", (0, 6, 5, 5), (4, 6, 3, 3), dict(padding=1)),
+    "sample": ("conv2d", (0, 3, 5, 5), (4, 3, 3, 3), dict(stride=2)),
+    "batch_last": ("conv2d", (0, 4, 2, 2), (8, 4, 3, 3), dict(padding=1)),
+    "depthwise": ("conv2d", (0, 4, 5, 5), (4, 1, 3, 3), dict(padding=1, groups=4)),
+    "transpose_col2im": ("conv_transpose2d", (0, 3, 4, 4), (3, 2, 3, 3), dict(stride=2)),
+}
+
+
+@pytest.mark.parametrize("name,xs,ws,kw", EMPTY_BATCH_CASES.values(), ids=list(EMPTY_BATCH_CASES))
+def test_empty_batch_matches_torch(name, xs, ws, kw):
+    results = []
+    for fw in (minitorch, torch):
+        x = fw.zeros(xs, requires_grad=True)
+        w = fw.ones(ws, requires_grad=True)
+        y = getattr(fw.nn.functional, name)(x, w, **kw)
+        y.sum().backward()
+        results.append((tuple(y.shape), tuple(x.grad.shape), w.grad.numpy()))
+    assert results[0][:2] == results[1][:2]
+    np.testing.assert_array_equal(results[0][2], results[1][2])
+
+
 @pytest.mark.parametrize("transposed", [False, True], ids=["convolution", "convolution_transposed"])
 def test_convolution_parity(transposed):
     """``torch.convolution``, the batched op under all of them (per-dim lists, symmetric padding)."""

@@ -62,6 +62,17 @@ def test_gradcheck(name):
     assert minitorch.autograd.gradgradcheck(fld, (y,))
 
 
+def test_empty_batch_matches_torch():
+    shapes = []
+    for fw in (minitorch, torch):
+        x = fw.zeros(0, 3, 4, 4, requires_grad=True)
+        cols = F(fw).unfold(x, 2, padding=1)
+        back = F(fw).fold(cols, (4, 4), 2, padding=1)
+        back.sum().backward()
+        shapes.append((tuple(cols.shape), tuple(back.shape), tuple(x.grad.shape)))
+    assert shapes[0] == shapes[1]
+
+
 def test_fold_output_is_contiguous():
     y = MF.fold(minitorch.randn(2, 12, 42), (5, 6), 2, padding=1)
     assert y.is_contiguous() and tuple(y.shape) == (2, 3, 5, 6)

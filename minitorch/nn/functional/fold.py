@@ -25,7 +25,7 @@ def _col2im(cols: np.ndarray, size: tuple, kernel: tuple, geom: tuple, out: tupl
     """Sums columns (N, C*kh*kw, L) into an (N, C, *size) array; ``out`` is the grid of blocks (L = prod(out))."""
     stride, pad, dilation = geom
     n = cols.shape[0]
-    blocks = cols.reshape((n, -1) + kernel + out)
+    blocks = cols.reshape((n, cols.shape[1] // math.prod(kernel)) + kernel + out)
     buf = np.zeros((n, blocks.shape[1]) + tuple(s + 2 * p for s, p in zip(size, pad)), dtype=cols.dtype)
     for k in np.ndindex(*kernel):              # one strided add of an (N, C, *out) slab per kernel offset
         buf[(Ellipsis,) + tuple(slice(i * d, i * d + (m - 1) * s + 1, s)
@@ -42,7 +42,8 @@ class Im2Col(Function):
     def forward(ctx, x, kernel, geom, out):
         ctx.args = (x.shape[2:], kernel, geom, out)
         stride, pad, dilation = geom
-        return _columns(x, kernel, (stride, pad, pad, dilation, 1), out).reshape(x.shape[0], -1, math.prod(out))
+        cols = _columns(x, kernel, (stride, pad, pad, dilation, 1), out)      # (N, 1, C*prod(K), L)
+        return cols.reshape(cols.shape[0], cols.shape[2], cols.shape[3])
 
     @staticmethod
     def backward(ctx, grad):
