@@ -96,12 +96,12 @@ def _columns(x: np.ndarray, kernel: tuple, geom: tuple, out: tuple, batch_last: 
     """im2col: the windows copied into contiguous columns (N, g, C/g*prod(K), prod(L)), or with ``batch_last``
     (g, C/g*prod(K), N*prod(L)), the batch axis moved next to the window positions."""
     n, groups, nd = x.shape[0], geom[4], len(kernel)
-    rows = x.shape[1] // groups * math.prod(kernel)      # (sizes spelled out: -1 is ambiguous for an empty batch)
+    patch = x.shape[1] // groups * math.prod(kernel)     # (sizes spelled out: -1 is ambiguous for an empty batch)
     windows = _windows(x, kernel, geom, out)
     if batch_last:         # (g, C/g, *K, N, *L)
         windows = windows.transpose((1, 2) + tuple(range(3, 3 + nd)) + (0,) + tuple(range(3 + nd, 3 + 2 * nd)))
-        return np.ascontiguousarray(windows).reshape(groups, rows, n * math.prod(out))
-    return np.ascontiguousarray(windows).reshape(n, groups, rows, math.prod(out))
+        return np.ascontiguousarray(windows).reshape(groups, patch, n * math.prod(out))
+    return np.ascontiguousarray(windows).reshape(n, groups, patch, math.prod(out))
 
 
 def _strategy(out_channels: int, in_channels: int, out: tuple, geom: tuple) -> str:
