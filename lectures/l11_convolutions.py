@@ -647,6 +647,20 @@ def report_training(label: str, hist: dict, first_steps: int, tol: float) -> Non
               "weights, same batches)", float(diff.max()) < tol, f"max |diff| {diff.max():.1e}")
 
 
+def check_accuracies(label: str, hist: dict, within: float, full_min: float, full_claim: str) -> dict:
+    """Checks that the final test accuracies agree to ``within`` and, in full mode, reach ``full_min`` (the claim
+    ``full_claim``); returns them per framework."""
+    acc = {fw: hist[fw]["test_acc"][-1] for fw in FRAMEWORKS}
+    preds = [hist[fw]["preds"].numpy() for fw in FRAMEWORKS]
+    lec.check(f"{label} test accuracy: minitorch {acc[minitorch] * 100:.2f}%, torch {acc[torch] * 100:.2f}%, "
+              f"within {within * 100:g} points", abs(acc[minitorch] - acc[torch]) <= within,
+              f"{int((preds[0] != preds[1]).sum())} of {len(preds[0])} test predictions differ (float32 drift)")
+    if not lec.quick:
+        lec.check(f"full mode: {full_claim}", min(acc.values()) >= full_min,
+                  ", ".join(f"{fw.__name__} {a * 100:.2f}%" for fw, a in acc.items()))
+    return acc
+
+
 lec.section("LeNet-5 trained on the real MNIST by both frameworks",
             f"{N_TRAIN} training / {N_TEST} test images, batch {LENET_BATCH}, {LENET_EPOCHS} epoch(s), Adam + "
             f"OneCycleLR(max_lr={LENET_LR}), float32, one thread each; torch's initial weights copied into minitorch")
@@ -663,15 +677,8 @@ lec.compare("LeNet-5 from the same weights: logits", lambda fw: same_start(fw, b
     MNIST_DATA[fw][1][0][:32]), tol=1e-5)
 LENET = train_both(build_lenet, LENET_INIT, MNIST_DATA, LENET_EPOCHS, LENET_BATCH, LENET_LR)
 report_training("LeNet-5", LENET, 8, 1e-4)
-lenet_acc = {fw: LENET[fw]["test_acc"][-1] for fw in FRAMEWORKS}
-disagree = int((LENET[minitorch]["preds"].numpy() != LENET[torch]["preds"].numpy()).sum())
-lec.check(f"LeNet-5 test accuracy: minitorch {lenet_acc[minitorch] * 100:.2f}%, torch {lenet_acc[torch] * 100:.2f}%, "
-          "within 0.5 points", abs(lenet_acc[minitorch] - lenet_acc[torch]) <= 0.005,
-          f"{disagree} of {N_TEST} test predictions differ (float32 drift)")
-if not lec.quick:
-    lec.check("full mode: LeNet-5 reaches >= 98.5% test accuracy on MNIST in BOTH frameworks",
-              min(lenet_acc.values()) >= 0.985,
-              ", ".join(f"{fw.__name__} {a * 100:.2f}%" for fw, a in lenet_acc.items()))
+lenet_acc = check_accuracies("LeNet-5", LENET, 0.005, 0.985, "LeNet-5 reaches >= 98.5% test accuracy on MNIST in BOTH "
+                             "frameworks")
 
 
 def float64_steps(fw, steps: int = 3, batch: int = 32):
@@ -818,14 +825,8 @@ torch.manual_seed(0)
 VGG_INIT = {k: v.detach().numpy().copy() for k, v in build_tinyvgg(torch).state_dict().items()}
 VGG = train_both(build_tinyvgg, VGG_INIT, CIFAR_DATA, VGG_EPOCHS, VGG_BATCH, VGG_LR)
 report_training("TinyVGG", VGG, 5, 1e-4)
-vgg_acc = {fw: VGG[fw]["test_acc"][-1] for fw in FRAMEWORKS}
-vgg_disagree = int((VGG[minitorch]["preds"].numpy() != VGG[torch]["preds"].numpy()).sum())
-lec.check(f"TinyVGG test accuracy: minitorch {vgg_acc[minitorch] * 100:.2f}%, torch {vgg_acc[torch] * 100:.2f}%, "
-          "within 2 points", abs(vgg_acc[minitorch] - vgg_acc[torch]) <= 0.02,
-          f"{vgg_disagree} of {TEST_PER_CLASS * 10} test predictions differ (float32 drift)")
-if not lec.quick:
-    lec.check("full mode: TinyVGG is far above chance (10%) on CIFAR-10 in both frameworks: >= 40% test accuracy",
-              min(vgg_acc.values()) >= 0.40, ", ".join(f"{fw.__name__} {a * 100:.2f}%" for fw, a in vgg_acc.items()))
+vgg_acc = check_accuracies("TinyVGG", VGG, 0.02, 0.40, "TinyVGG is far above chance (10%) on CIFAR-10 in both "
+                           "frameworks: >= 40% test accuracy")
 
 fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(13, 4))
 for (label, hist, epochs), colour in zip((("LeNet-5 / MNIST", LENET, LENET_EPOCHS), ("TinyVGG / CIFAR-10", VGG,
