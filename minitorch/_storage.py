@@ -36,6 +36,11 @@ class UntypedStorage:
             raise RuntimeError("as_strided: the tensor's memory is not one contiguous block")
         return root.reshape(-1).view(dtype)
 
+    def is_shared(self) -> bool:
+        """Whether the memory is a shared-memory file's mapping (see ``_shared_memory.py``)."""
+        from ._shared_memory import shared_buffer   # that module builds on this one
+        return shared_buffer(self._owner) is not None
+
     def __len__(self) -> int:
         return self.nbytes()
 

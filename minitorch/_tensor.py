@@ -128,6 +128,10 @@ class Tensor:
     def untyped_storage(self) -> UntypedStorage:
         return self._storage
 
+    def is_shared(self) -> bool:
+        """Whether the memory is in shared memory (as a batch from a DataLoader worker is)."""
+        return self._storage.is_shared()
+
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return bool(self._data.flags.c_contiguous)
 

@@ -1,8 +1,9 @@
 """DataLoader with worker processes: batches equal to the single-process loader and to torch's, sharding of
 iterable datasets, worker info and seeding, persistent workers, prefetching, and failure behaviour (exceptions,
-killed workers, timeouts, early stop) without hangs or leaked processes.
+killed workers, timeouts, early stop) without hangs, leaked processes or leaked shared memory.
 
-Every test runs under a hard ``signal.alarm`` limit, so that a hang fails the test instead of the suite."""
+Every test runs under a hard ``signal.alarm`` limit, so that a hang fails the test instead of the suite
+(``conftest.py``)."""
 from __future__ import annotations
 
 import gc
@@ -21,27 +22,12 @@ import torch.utils.data
 import minitorch
 import minitorch.utils.data
 from minitorch.utils.data import DataLoader, get_worker_info
+from minitorch import _shared_memory
 from minitorch.utils.data.worker import _generate_state
 
-HARD_LIMIT_S = 20
+from leaks import shared_files
 
-
-@pytest.fixture(autouse=True)
-def hard_timeout_and_no_leaks():
-    """Fails a test that runs past HARD_LIMIT_S (a hang), and one that leaves worker processes behind."""
-    def on_alarm(signum, frame):
-        raise TimeoutError(f"test still running after {HARD_LIMIT_S} s: the DataLoader hangs")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(HARD_LIMIT_S)
-    try:
-        yield
-        if multiprocessing.active_children():    # a loader kept alive by a reference cycle: collect it
-            gc.collect()
-        assert multiprocessing.active_children() == []
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+pytestmark = pytest.mark.usefixtures("hard_timeout_and_no_leaks")
 
 
 class Squares(minitorch.utils.data.Dataset):
@@ -388,7 +374,8 @@ def test_dropping_the_iterator_shuts_workers_down_without_gc():
 
 
 def test_main_process_death_ends_workers(tmp_path):
-    """Workers of a killed main process exit on their own (they watch their parent)."""
+    """Workers of a killed main process exit on their own (they watch their parent), deleting the shared memory of
+    the batches they sent that nobody will receive."""
     script = tmp_path / "orphan.py"
     script.write_text(
         "import os, sys, time\n"
@@ -399,17 +386,22 @@ def test_main_process_death_ends_workers(tmp_path):
         "    def __getitem__(self, i): time.sleep(0.05); return i\n"
         "it = iter(DataLoader(Slow(), num_workers=2))\n"
         "next(it)\n"
-        "print(' '.join(str(w.pid) for w in it._workers), flush=True)\n"
+        "time.sleep(0.3)\n"                                     # the workers' prefetched batches are sent
+        "sent = [n for n in os.listdir('/dev/shm') if n.startswith(f'minitorch_{os.getpid()}_')] "
+        "if os.path.isdir('/dev/shm') else []\n"
+        "print(len(sent), os.getpid(), ' '.join(str(w.pid) for w in it._workers), flush=True)\n"
         "os.kill(os.getpid(), 9)\n")
     import subprocess
     import sys
     out = subprocess.run([sys.executable, str(script), os.getcwd()], capture_output=True, text=True, timeout=15)
-    pids = [int(p) for p in out.stdout.split()]
+    sent, main_pid, *pids = [int(p) for p in out.stdout.split()]
     assert len(pids) == 2
+    assert sent > 0 or not _shared_memory.AVAILABLE         # batches sent, never to be received
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.05)
     assert not any(_alive(p) for p in pids)
+    assert shared_files(main_pid) == []
 
 
 def _alive(pid: int) -> bool:

@@ -1,24 +1,28 @@
 """Batch collation: mirrors ``torch.utils.data`` ``default_collate`` and ``default_convert`` (and torch's
 ``collate(batch, collate_fn_map=...)`` with its per-type table ``default_collate_fn_map``).
 
-``default_collate`` turns a list of samples into a batch: tensors are stacked along a new first dimension,
-NumPy arrays and scalars become tensors, Python floats/ints/bools become float64/int64/bool tensors, strings
-and bytes stay lists, and mappings, namedtuples and sequences are collated element-wise, keeping their type
-where it can be rebuilt."""
+``default_collate`` turns a list of samples into a batch: tensors are stacked along a new first dimension (in a
+DataLoader worker into shared memory, with the first tensor's dtype, as torch's ``stack(out=...)``), NumPy arrays
+and scalars become tensors, Python floats/ints/bools become float64/int64/bool tensors, strings and bytes stay
+lists, and mappings, namedtuples and sequences are collated element-wise, keeping their type where it can be
+rebuilt."""
 from __future__ import annotations
 
 import collections.abc
 import copy
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, _shared_memory
 from ..._ops.creation import as_tensor, tensor
 from ..._ops.joining import stack
 from ..._tensor import Tensor
+from ...autograd.grad_mode import is_grad_enabled
+from .worker import get_worker_info
 
 __all__ = ["default_collate", "default_convert", "collate", "default_collate_fn_map"]
 
@@ -94,7 +98,30 @@ def collate(batch: Sequence, *, collate_fn_map: CollateMap | None = None) -> Any
 
 
 def _collate_tensor(batch: Sequence, *, collate_fn_map: CollateMap | None = None) -> Tensor:
-    return stack(list(batch), 0)
+    if get_worker_info() is None:
+        return stack(list(batch), 0)
+    return _stack_in_worker(batch)
+
+
+def _stack_in_worker(batch: Sequence[Tensor]) -> Tensor:
+    """torch's collate in a worker: ``stack`` with ``out=`` a new tensor in shared memory, so that the batch reaches
+    the main process without another copy (see ``transfer.py``). Being ``out=``, the result has the first
+    tensor's dtype (the others are cast to it, not promoted) and autograd is refused."""
+    first = batch[0]
+    if any(t.shape != first.shape for t in batch):
+        return stack(list(batch), 0)                  # its error
+    if is_grad_enabled() and any(t.requires_grad for t in batch):
+        raise RuntimeError("stack(): functions with out=... arguments don't support automatic differentiation, but "
+                           "one of the arguments requires grad.")
+    dtype = first.dtype
+    if not _dtype.can_cast(functools.reduce(_dtype.promote_types, (t.dtype for t in batch)), dtype):
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type {dtype._legacy[:-6]}")
+    shape = (len(batch),) + tuple(first.shape)
+    out = _shared_memory.empty_shared(shape, dtype.np)
+    if out is None:                                   # no room in shared memory: the batch travels as a copy
+        out = np.empty(shape, dtype.np)
+    np.stack([t._data for t in batch], out=out, casting="unsafe")
+    return Tensor._make(out)
 
 
 def _collate_numpy_array(batch: Sequence, *, collate_fn_map: CollateMap | None = None) -> Any:

@@ -4,9 +4,10 @@ single-process and multi-process iterators of ``torch/utils/data/dataloader.py``
 With ``num_workers > 0`` the loader starts worker processes (see ``worker.py``): the main process draws batches
 of indices from the sampler, sends them round-robin to the workers' index queues (at most
 ``prefetch_factor * num_workers`` outstanding), and puts the results coming back on the one result queue back in
-order. While it waits it checks that the workers are alive, so a killed worker raises an error instead of hanging.
-Workers are shut down at the end of an epoch (unless ``persistent_workers``), when the iterator is dropped early,
-or when the loader is garbage collected.
+order; the batches' tensors come in shared memory, not through the queue (see ``transfer.py``). While it waits it
+checks that the workers are alive, so a killed worker raises an error instead of hanging. Workers are shut down at
+the end of an epoch (unless ``persistent_workers``), when the iterator is dropped early, or when the loader is
+garbage collected.
 """
 from __future__ import annotations
 
@@ -14,20 +15,21 @@ import atexit
 import itertools
 import math
 import multiprocessing
+import multiprocessing.util
 import os
-import pickle
 import queue
 import signal
 import time
 import warnings
 from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
-from ... import _dtype
+from ... import _dtype, _shared_memory
 from ..._ops.creation import empty
 from ..._ops.random import Generator
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .transfer import loads
 from .worker import (MP_STATUS_CHECK_INTERVAL, ExceptionWrapper, _Fetcher, _IterableDatasetStopIteration,
                      _ResumeIteration, _worker_loop)
 
@@ -36,6 +38,7 @@ __all__ = ["DataLoader"]
 _T_co = TypeVar("_T_co", covariant=True)
 
 _python_exiting = False
+_iterator_numbers = itertools.count()
 
 
 def _set_python_exiting() -> None:
@@ -299,6 +302,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             raise AssertionError("prefetch_factor must be greater than 0 for MultiProcessingDataLoaderIter")
         self._in_order = loader.in_order
         context = loader.multiprocessing_context or multiprocessing.get_context()
+        # the workers' shared-memory files start with this prefix: whatever was never received is deleted once the
+        # workers have stopped, at shutdown, or at interpreter exit after multiprocessing has ended them
+        self._shared_prefix = f"minitorch_{os.getpid()}_{next(_iterator_numbers)}_"
+        self._remove_shared_files = multiprocessing.util.Finalize(
+            None, _shared_memory.remove_files, args=(self._shared_prefix,), exitpriority=-1)
         self._worker_result_queue = context.Queue()
         self._workers_done_event = context.Event()
         self._index_queues, self._workers = [], []
@@ -310,7 +318,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 w = context.Process(target=_worker_loop, daemon=True, args=(
                     self._dataset, self._iterable, index_queue, self._worker_result_queue,
                     self._workers_done_event, self._auto_collation, self._collate_fn, self._drop_last,
-                    self._base_seed, loader.worker_init_fn, i, self._num_workers))
+                    self._base_seed, loader.worker_init_fn, i, self._num_workers, self._shared_prefix))
                 w.start()
                 self._index_queues.append(index_queue)
                 self._workers.append(w)
@@ -332,8 +340,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 q.put(_ResumeIteration())
             remaining = self._num_workers
             while remaining:
-                if isinstance(self._get_data()[0], _ResumeIteration):
+                idx, payload = self._get_data()
+                if isinstance(idx, _ResumeIteration):
                     remaining -= 1
+                else:
+                    loads(payload)      # an old epoch's batch: mapped and dropped, which frees its shared memory
         for _ in range(self._prefetch_factor * self._num_workers):
             self._try_put_index()
 
@@ -378,7 +389,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._rcvd_idx += 1
                 return self._process_data(data, worker_id)
             idx, payload = self._get_data()
-            data = pickle.loads(payload)
+            data = loads(payload)
             if isinstance(data, _IterableDatasetStopIteration):
                 if self._persistent_workers:
                     self._workers_status[data.worker_id] = False
@@ -450,6 +461,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     w.join(timeout=MP_STATUS_CHECK_INTERVAL)
             self._worker_result_queue.cancel_join_thread()
             self._worker_result_queue.close()
+            self._remove_shared_files()
 
     def __del__(self) -> None:
         self._shutdown_workers()

@@ -5,7 +5,8 @@ Everything here runs in a worker process (the fetchers also run in the main proc
 A worker seeds Python's ``random`` and minitorch's default generator with ``base_seed + worker_id`` and NumPy's
 legacy global RNG with torch's ``_generate_state(base_seed, worker_id)``, exactly as torch's workers do, calls
 ``worker_init_fn(worker_id)``, then answers ``(task_idx, indices)`` requests from its index queue with
-``(task_idx, pickled batch)`` on the shared result queue until it receives ``None`` or its parent dies.
+``(task_idx, pickled batch)`` on the shared result queue until it receives ``None`` or its parent dies. The
+batches' tensors travel in shared memory (``transfer.py``).
 """
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ... import _shared_memory
 from ..._ops.random import manual_seed
+from .transfer import dumps
 
 __all__ = ["WorkerInfo", "get_worker_info"]
 
@@ -166,20 +169,24 @@ def _seed_worker(base_seed: int, worker_id: int) -> int:
 
 
 def _pickled(data: Any, worker_id: int) -> bytes:
-    """The batch pickled here, so that an unpicklable batch is reported instead of lost in the queue's thread."""
+    """The batch pickled here (its tensors in shared memory), so that an unpicklable batch is reported instead of
+    lost in the queue's thread."""
     try:
-        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        return dumps(data)
     except Exception:
         return pickle.dumps(ExceptionWrapper(f"in DataLoader worker process {worker_id}"))
 
 
 def _worker_loop(dataset: Any, iterable: bool, index_queue: Any, data_queue: Any, done_event: Any,
                  auto_collation: bool, collate_fn: Callable, drop_last: bool, base_seed: int,
-                 init_fn: Callable[[int], None] | None, worker_id: int, num_workers: int) -> None:
-    """The body of a worker process."""
+                 init_fn: Callable[[int], None] | None, worker_id: int, num_workers: int,
+                 shared_prefix: str) -> None:
+    """The body of a worker process. Its shared-memory files are named ``{shared_prefix}{pid}_{n}``."""
     global _worker_info
     where = f"in DataLoader worker process {worker_id}"
     parent = os.getppid()
+    own_prefix = f"{shared_prefix}{os.getpid()}_"
+    _shared_memory.set_name_prefix(own_prefix)
     try:
         seed = _seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
@@ -225,6 +232,8 @@ def _worker_loop(dataset: Any, iterable: bool, index_queue: Any, data_queue: Any
         pass
     finally:
         _worker_info = None
+    if os.getppid() != parent:                 # nobody will open the batches this worker handed on
+        _shared_memory.remove_files(own_prefix)
     if done_event.is_set():                    # the main process reads nothing more: do not wait to flush
         data_queue.cancel_join_thread()
         data_queue.close()
