@@ -782,6 +782,12 @@ else:
 # **Iterable datasets.** An `IterableDataset` has no indices: every worker runs its own `__iter__` over its copy.
 # Without sharding each worker yields the whole stream, so with 2 workers every element arrives twice; the dataset
 # must split itself with `get_worker_info()` (worker `id` takes elements `id, id + k, id + 2k, ...`).
+#
+# **Transfer.** A batch does not travel through the result queue as bytes. In a worker, `default_collate` stacks
+# the samples straight into a new shared-memory file (under `/dev/shm` on Linux); the queue carries a small pickle
+# with the file's handle, shape, dtype and strides, and the main process maps the same memory, so
+# `batch.is_shared()` is True and the batch's bytes are written once. (torch hands over a file descriptor by
+# default; minitorch hands over the file's name, as torch's `file_system` sharing strategy does.)
 
 
 # %%
@@ -1149,9 +1155,23 @@ lec.qa("What does get_worker_info() return, and what is it for?",
        "other libraries in worker_init_fn.", check=check_no_worker_info)
 
 
+def check_shared_batches(fw):
+    dataset = fw.utils.data.TensorDataset(fw.arange(8.0).reshape(4, 2))
+    (from_worker,) = next(iter(fw.utils.data.DataLoader(dataset, batch_size=2, num_workers=1)))
+    (in_process,) = next(iter(fw.utils.data.DataLoader(dataset, batch_size=2)))
+    return from_worker.is_shared() and not in_process.is_shared() and fw.equal(from_worker, in_process)
+
+
+lec.qa("Is a batch copied on its way from a worker to the training loop?",
+       "Not as bytes through the queue: the worker's collate writes the batch into shared memory and sends only a "
+       "handle to it, which the main process maps (batch.is_shared() is True; with num_workers=0 it is False). The "
+       "samples are copied once, when they are stacked into the batch.", check=check_shared_batches)
+
+
 lec.qa("More workers made my loading slower: why?",
        "Workers only help when loading is the bottleneck and cores are free: each worker is a process (start-up per "
-       "epoch unless persistent_workers=True, a copy of the dataset, every batch pickled back through a queue). "
+       "epoch unless persistent_workers=True, a copy of the dataset, every batch handed back through shared "
+       "memory and a queue message). "
        "With cheap samples, few cores or a busy machine the overhead dominates; here, on 2 shared cores, the "
        f"speed-up measured in section 6 was {speedups['minitorch']:.2f}x (minitorch) and {speedups['torch']:.2f}x "
        "(torch). Rule of thumb: raise num_workers until the GPU/model is busy, not beyond the number of cores. "
