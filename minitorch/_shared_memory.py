@@ -79,6 +79,8 @@ def empty_shared(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
 def open_shared(path: str) -> np.ndarray:
     """The whole of the shared file ``path`` as a writable uint8 array; the path is deleted (the memory stays
     until the array and its views are gone)."""
+    if os.path.dirname(path) != SHM_DIR or not os.path.basename(path).startswith("minitorch_"):
+        raise ValueError(f"not a minitorch shared-memory file: {path!r}")
     fd = os.open(path, os.O_RDWR)
     try:
         buffer = SharedBuffer(fd, 0)

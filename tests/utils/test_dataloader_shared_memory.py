@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import io
 import os
 import pickle
 
@@ -209,6 +210,38 @@ def test_loads_deletes_the_path_and_keeps_the_memory():
     got = transfer.loads(payload)
     assert not os.path.exists(path)
     assert got.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_loads_opens_only_shared_memory_files(tmp_path):
+    victim = tmp_path / "minitorch_keep"
+    victim.write_bytes(b"12345678")
+
+    class Forged:
+        def __reduce__(self):
+            return (transfer._rebuild_tensor, (minitorch.Tensor, _PersistentRef(str(victim)), "<f4", (2,), (4,), 0,
+                                               False, {}))
+
+    with pytest.raises(ValueError, match="not a minitorch shared-memory file"):
+        transfer.loads(_ForgingPickler.dumps(Forged()))
+    assert victim.read_bytes() == b"12345678"
+
+
+class _PersistentRef:
+    def __init__(self, path):
+        self.path = path
+
+
+class _ForgingPickler(pickle.Pickler):
+    """Writes a payload naming any path as a shared file, as a corrupted or forged worker message could."""
+
+    def persistent_id(self, obj):
+        return ("minitorch.shared", obj.path) if isinstance(obj, _PersistentRef) else None
+
+    @classmethod
+    def dumps(cls, obj):
+        file = io.BytesIO()
+        cls(file).dump(obj)
+        return file.getvalue()
 
 
 @needs_shm
