@@ -31,6 +31,13 @@ CONV_CASES = [
     ("conv2d_groups2", "conv2d", (2, 4, 6, 6), (6, 2, 3, 3), True, dict(groups=2, padding=1)),
     ("conv2d_depthwise", "conv2d", (2, 4, 6, 6), (8, 1, 3, 3), True, dict(groups=4, stride=2, padding=1)),
     ("conv2d_depthwise_stride1", "conv2d", (2, 4, 6, 5), (4, 1, 3, 3), True, dict(groups=4, padding=1)),
+    # depthwise forward is banded matmuls over blocks of 8 outputs along the last dim: widths that leave a partial
+    # block, strides and dilations along that dim, a channel multiplier, 3-d
+    ("conv2d_depthwise_7x7_partial_block", "conv2d", (2, 3, 9, 19), (3, 1, 7, 7), True, dict(groups=3, padding=3)),
+    ("conv2d_depthwise_multiplier_strided_dilated", "conv2d", (2, 3, 7, 23), (6, 1, 3, 3), False,
+     dict(groups=3, stride=(1, 2), dilation=(2, 3), padding=(2, 3))),
+    ("conv3d_depthwise", "conv3d", (1, 4, 4, 5, 11), (4, 1, 2, 3, 3), True,
+     dict(groups=4, stride=(2, 1, 1), padding=1)),
     ("conv2d_same_even_kernel", "conv2d", (2, 3, 6, 7), (4, 3, 2, 4), True, dict(padding="same")),
     ("conv2d_same_dilated", "conv2d", (1, 3, 7, 7), (4, 3, 3, 2), True, dict(padding="same", dilation=(2, 3))),
     ("conv2d_valid_nobias", "conv2d", (2, 3, 5, 5), (4, 3, 3, 3), False, dict(padding="valid")),
@@ -80,11 +87,14 @@ def test_functional_parity(case):
 
 # small shapes covering each backward path: Conv (strided, grouped, asymmetric "same"), ConvTranspose as a
 # stride-1 Conv and as col2im (stride > 1, or padding wider than the kernel), each layout of the columns
-# (per sample, batch-last) and the shifted strategy without columns (forward and ConvWeight; depthwise ConvWeight)
+# (per sample, batch-last), the shifted strategy without columns (forward and ConvWeight; depthwise ConvWeight) and
+# the banded depthwise forward
 GRAD_CASES = [
     ("conv2d_shifted_groups", "conv2d", (2, 4, 4, 5), (2, 2, 3, 3), True,
      dict(padding=1, groups=2)),
     ("conv2d_depthwise_shifted_weight_grad", "conv2d", (1, 3, 4, 4), (3, 1, 3, 3), False, dict(groups=3, padding=1)),
+    ("conv2d_depthwise_banded_strided", "conv2d", (1, 2, 3, 10), (4, 1, 2, 3), True,
+     dict(groups=2, stride=(1, 2), dilation=(1, 2), padding=1)),
     ("conv3d_shifted_depth_stride", "conv3d", (1, 2, 3, 3, 4), (2, 2, 2, 2, 2), False, dict(stride=(2, 1, 1))),
     ("conv1d_stride_dilation_groups", "conv1d", (2, 4, 7), (2, 2, 2), True, dict(stride=2, dilation=2, groups=2)),
     ("conv2d_same_even_kernel", "conv2d", (1, 2, 4, 3), (2, 2, 2, 2), True, dict(padding="same")),
