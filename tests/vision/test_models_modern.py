@@ -110,10 +110,14 @@ def test_model_train_grads(name):
     _compare_train(th, mt, shape, "float64", 1e-7, 1e-9)
 
 
-def _train_results(model, fw, dtype: str, shape) -> dict:
-    """Train-mode logits, input gradient and parameter gradients (for one fixed cotangent) as float64 arrays."""
+def _train_results(model, fw, dtype: str, shape, jitter_seed: int | None = None) -> dict:
+    """Train-mode logits, input gradient and parameter gradients (for one fixed cotangent) as float64 arrays; with
+    ``jitter_seed``, for the input scaled by 1 + 1e-7 * noise (float32 rounding noise)."""
     model.train()
-    x = fw.tensor(np.random.default_rng(0).standard_normal(shape).astype(dtype), requires_grad=True)
+    data = np.random.default_rng(0).standard_normal(shape)
+    if jitter_seed is not None:
+        data = data * (1 + 1e-7 * np.random.default_rng(jitter_seed).standard_normal(shape))
+    x = fw.tensor(data.astype(dtype), requires_grad=True)
     out = model(x)
     cot = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(dtype)
     (out * fw.tensor(cot)).sum().backward()
@@ -127,15 +131,19 @@ def _train_results(model, fw, dtype: str, shape) -> dict:
 def test_model_train_grads_float32(name):
     """float32 train-mode gradients of deep BatchNorm networks on batch 2 are ill-conditioned (torch's own float32
     gradients differ from its float64 ones by ~1% of their scale), so minitorch's float32 results are compared with
-    torch's float64 reference: their error must be at most a few times torch's float32 error."""
+    torch's float64 reference: their error must be at most a few times torch's float32 error. Some are chaotic, too:
+    in MobileNetV2, torch's float32 error of one weight gradient measured 0.000, 0.021 or 0.32 (of a scale of 2.1)
+    for inputs differing by 1e-7 relative (an activation on a ReLU6 edge), so torch's error is its largest over the
+    input and three such jittered copies of it."""
     tv_make, mt_make, shape = MODELS[name]
     th32, mt32 = _pair(tv_make, mt_make)
     th64 = copy.deepcopy(th32).double()
-    ref, theirs, mine = (_train_results(th64, torch, "float64", shape), _train_results(th32, torch, "float32", shape),
-                         _train_results(mt32, minitorch, "float32", shape))
+    ref, mine = _train_results(th64, torch, "float64", shape), _train_results(mt32, minitorch, "float32", shape)
+    theirs = [_train_results(copy.deepcopy(th32), torch, "float32", shape, seed) for seed in (None, 1, 2, 3)]
     for key, expected in ref.items():
         scale = max(1e-30, float(np.abs(expected).max()))
-        err_mine, err_theirs = (float(np.abs(mine[key] - expected).max()), float(np.abs(theirs[key] - expected).max()))
+        err_mine = float(np.abs(mine[key] - expected).max())
+        err_theirs = max(float(np.abs(t[key] - expected).max()) for t in theirs)
         assert err_mine <= 4 * err_theirs + 1e-5 * scale, (key, err_mine, err_theirs, scale)
 
 
