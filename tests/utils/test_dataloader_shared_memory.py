@@ -62,7 +62,7 @@ def test_received_batch_is_writable_and_outlives_the_loader():
     del loader
     gc.collect()
     images = received[1][0]
-    images.add_(1)                                   # the mapping is private to nobody: plain writable memory
+    images.add_(1)                                   # writable in place, like any tensor
     assert images[:, 0, 0, 0].tolist() == [6.0, 7.0, 8.0, 9.0, 10.0]
     assert images.is_contiguous() and images.storage_offset() == 0
 
