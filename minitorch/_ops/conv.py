@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from itertools import product
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -144,6 +144,18 @@ def _conv(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.ndarray:
     return y.reshape((n, o) + out)
 
 
+def _matmul_sum(pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The sum of ``a @ b`` over ``pairs``, accumulated in place through one scratch buffer."""
+    y = term = None
+    for a, b in pairs:
+        if y is None:
+            y = np.matmul(a, b)
+            term = np.empty_like(y)
+        else:
+            y += np.matmul(a, b, out=term)
+    return y
+
+
 def _conv_shifted(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.ndarray:
     """``_conv`` without columns: the sum over kernel offsets k of ``w[..., k] @ windows[..., k, ...]``, each a
     batched matmul that BLAS reads in place (a sample's (C/g, R) slice of the row windows is a strided matrix)."""
@@ -151,14 +163,8 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np.n
     n, o = x.shape[0], w.shape[0]
     windows = _windows(x, kernel, geom, out, rows=True)                # (N, g, C/g, *K, *lead, R)
     wk = w.reshape((groups,) + (1,) * lead + (o // groups, w.shape[1]) + kernel)
-    y = term = None
-    for k in np.ndindex(*kernel):
-        shifted = np.moveaxis(windows[(slice(None),) * 3 + k], 2, -2)       # (N, g, *lead, C/g, R)
-        if y is None:
-            y = np.matmul(wk[(Ellipsis,) + k], shifted)                     # (N, g, *lead, O/g, R)
-            term = np.empty_like(y)
-        else:
-            y += np.matmul(wk[(Ellipsis,) + k], shifted, out=term)
+    y = _matmul_sum((wk[(Ellipsis,) + k], np.moveaxis(windows[(slice(None),) * 3 + k], 2, -2))   # (.., C/g, R)
+                    for k in np.ndindex(*kernel))                               # (N, g, *lead, O/g, R)
     y = np.moveaxis(y, -2, 2).reshape((n, o) + out[:-1] + (windows.shape[-1] // out[-2],))  # (N, O, *L[:-1], row)
     return np.ascontiguousarray(y[..., :out[-1]])                           # without the garbage positions
 
@@ -184,25 +190,23 @@ def _conv_depthwise(x: np.ndarray, w: np.ndarray, geom: tuple, out: tuple) -> np
     width = x.shape[-1] + lo[-1] + hi[-1]
     extra = max(0, s * band * (blocks - 1) + span - width)       # zeros keeping the last block inside the buffer
     xp = np.ascontiguousarray(_padded(x, lo, hi[:-1] + (hi[-1] + extra,)))
+    wk = w.reshape((groups, m) + kernel)
     banded = np.zeros((groups, m) + kernel[:-1] + (span, band), dtype=w.dtype)   # (g, m, *K[:-1], span, band)
     q = np.arange(band)
     for j in range(k):
-        banded[..., s * q + d * j, q] = w.reshape((groups, m) + kernel)[..., j, None]
-    lead = out[:-2]
+        banded[..., s * q + d * j, q] = wk[..., j, None]
+    # broadcast against the stretches below: (g, m, 1, *1 per lead dim, *K[:-1], span, band)
+    banded = banded.reshape((groups, m, 1) + (1,) * len(out[:-2]) + kernel[:-1] + (span, band))
     st = xp.strides
     shape = (n, groups, 1, blocks) + out[:-1] + (span,)          # (N, g, 1, blocks, *lead, rows, span)
     steps = (st[0], st[1], 0, s * band * st[-1]) + tuple(a * b for a, b in zip(stride, st[2:-1])) + st[-1:]
-    y = term = None
-    for offset in np.ndindex(*kernel[:-1]):
+
+    def stretches(offset: tuple) -> np.ndarray:
         start = xp[(slice(None), slice(None)) + tuple(slice(i * dd, None) for i, dd in zip(offset, dilation))]
-        stretches = as_strided(start, shape, steps, writeable=False)
-        weights = banded[(Ellipsis,) + offset + (slice(None), slice(None))]
-        weights = weights.reshape((groups, m, 1) + (1,) * len(lead) + (span, band))
-        if y is None:
-            y = np.matmul(stretches, weights)                   # (N, g, m, blocks, *lead, rows, band)
-            term = np.empty_like(y)
-        else:
-            y += np.matmul(stretches, weights, out=term)
+        return as_strided(start, shape, steps, writeable=False)
+
+    y = _matmul_sum((stretches(offset), banded[(Ellipsis,) + offset + (slice(None), slice(None))])
+                    for offset in np.ndindex(*kernel[:-1]))     # (N, g, m, blocks, *lead, rows, band)
     y = np.moveaxis(y, 3, -2).reshape((n, groups * m) + out[:-1] + (blocks * band,))
     return np.ascontiguousarray(y[..., :out[-1]])
 
