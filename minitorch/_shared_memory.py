@@ -22,8 +22,15 @@ from ._storage import _root
 
 SHM_DIR = "/dev/shm"
 AVAILABLE = os.path.isdir(SHM_DIR) and os.access(SHM_DIR, os.W_OK) and hasattr(os, "posix_fallocate")
+NAME_START = "minitorch_"      # every shared file's name starts so (``open_shared`` opens no other file)
 
-_name_prefix = f"minitorch_{os.getpid()}_"
+
+def process_prefix(pid: int) -> str:
+    """The name prefix of the shared files made for process ``pid``'s loaders (and by its workers)."""
+    return f"{NAME_START}{pid}_"
+
+
+_name_prefix = process_prefix(os.getpid())
 _file_numbers = itertools.count()
 
 
@@ -79,7 +86,7 @@ def empty_shared(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray | None:
 def open_shared(path: str) -> np.ndarray:
     """The whole of the shared file ``path`` as a writable uint8 array; the path is deleted (the memory stays
     until the array and its views are gone)."""
-    if os.path.dirname(path) != SHM_DIR or not os.path.basename(path).startswith("minitorch_"):
+    if os.path.dirname(path) != SHM_DIR or not os.path.basename(path).startswith(NAME_START):
         raise ValueError(f"not a minitorch shared-memory file: {path!r}")
     fd = os.open(path, os.O_RDWR)
     try:
@@ -98,13 +105,17 @@ def shared_buffer(array: np.ndarray) -> SharedBuffer | None:
     return owner if isinstance(owner, SharedBuffer) else None
 
 
+def files(prefix: str) -> list[str]:
+    """The paths of the shared files whose names start with ``prefix``."""
+    if not AVAILABLE:
+        return []
+    return [os.path.join(SHM_DIR, name) for name in os.listdir(SHM_DIR) if name.startswith(prefix)]
+
+
 def remove_files(prefix: str) -> None:
     """Deletes the shared files whose names start with ``prefix`` (handed on, never opened)."""
-    if not AVAILABLE:
-        return
-    for name in os.listdir(SHM_DIR):
-        if name.startswith(prefix):
-            _unlink(os.path.join(SHM_DIR, name))
+    for path in files(prefix):
+        _unlink(path)
 
 
 def _unlink(path: str) -> None:

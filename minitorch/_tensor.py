@@ -448,7 +448,11 @@ _function.Tensor = Tensor
 
 
 def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, state: dict) -> Tensor:
-    t = cls._make(np.array(data))
+    return _with_state(cls._make(np.array(data)), requires_grad, state)
+
+
+def _with_state(t: Tensor, requires_grad: bool, state: dict) -> Tensor:
+    """``t`` given the ``requires_grad`` flag and the user attributes that a pickle carried."""
     t._requires_grad = requires_grad
     t.__dict__.update(state)
     return t

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from leaks import shared_files
+from minitorch import _shared_memory
 
 HARD_LIMIT_S = 20
 
@@ -21,7 +21,7 @@ def hard_timeout_and_no_leaks():
     def on_alarm(signum, frame):
         raise TimeoutError(f"test still running after {HARD_LIMIT_S} s: the DataLoader hangs")
 
-    files_before = set(shared_files(os.getpid()))
+    files_before = set(_shared_memory.files(_shared_memory.process_prefix(os.getpid())))
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(HARD_LIMIT_S)
     try:
@@ -29,7 +29,7 @@ def hard_timeout_and_no_leaks():
         if multiprocessing.active_children():    # a loader kept alive by a reference cycle: collect it
             gc.collect()
         assert multiprocessing.active_children() == []
-        assert set(shared_files(os.getpid())) - files_before == set()
+        assert set(_shared_memory.files(_shared_memory.process_prefix(os.getpid()))) - files_before == set()
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -21,11 +21,9 @@ import torch.utils.data
 
 import minitorch
 import minitorch.utils.data
-from minitorch.utils.data import DataLoader, get_worker_info
 from minitorch import _shared_memory
+from minitorch.utils.data import DataLoader, get_worker_info
 from minitorch.utils.data.worker import _generate_state
-
-from leaks import shared_files
 
 pytestmark = pytest.mark.usefixtures("hard_timeout_and_no_leaks")
 
@@ -387,8 +385,8 @@ def test_main_process_death_ends_workers(tmp_path):
         "it = iter(DataLoader(Slow(), num_workers=2))\n"
         "next(it)\n"
         "time.sleep(0.3)\n"                                     # the workers' prefetched batches are sent
-        "sent = [n for n in os.listdir('/dev/shm') if n.startswith(f'minitorch_{os.getpid()}_')] "
-        "if os.path.isdir('/dev/shm') else []\n"
+        "from minitorch import _shared_memory\n"
+        "sent = _shared_memory.files(_shared_memory.process_prefix(os.getpid()))\n"
         "print(len(sent), os.getpid(), ' '.join(str(w.pid) for w in it._workers), flush=True)\n"
         "os.kill(os.getpid(), 9)\n")
     import subprocess
@@ -401,7 +399,7 @@ def test_main_process_death_ends_workers(tmp_path):
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.05)
     assert not any(_alive(p) for p in pids)
-    assert shared_files(main_pid) == []
+    assert _shared_memory.files(_shared_memory.process_prefix(main_pid)) == []
 
 
 def _alive(pid: int) -> bool:

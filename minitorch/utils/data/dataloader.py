@@ -304,7 +304,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         context = loader.multiprocessing_context or multiprocessing.get_context()
         # the workers' shared-memory files start with this prefix: whatever was never received is deleted once the
         # workers have stopped, at shutdown, or at interpreter exit after multiprocessing has ended them
-        self._shared_prefix = f"minitorch_{os.getpid()}_{next(_iterator_numbers)}_"
+        self._shared_prefix = f"{_shared_memory.process_prefix(os.getpid())}{next(_iterator_numbers)}_"
         self._remove_shared_files = multiprocessing.util.Finalize(
             None, _shared_memory.remove_files, args=(self._shared_prefix,), exitpriority=-1)
         self._worker_result_queue = context.Queue()

@@ -18,7 +18,7 @@ import numpy as np
 
 from ... import _shared_memory
 from ..._storage import UntypedStorage, _base_pointer
-from ..._tensor import Tensor
+from ..._tensor import Tensor, _with_state
 
 __all__ = ["dumps", "loads"]
 
@@ -79,10 +79,7 @@ class _SharingUnpickler(pickle.Unpickler):
 def _rebuild_tensor(cls: type, storage: UntypedStorage, dtype: str, shape: tuple, strides: tuple, offset: int,
                     requires_grad: bool, attributes: dict) -> Tensor:
     data = np.ndarray(shape, np.dtype(dtype), buffer=storage._owner, offset=offset, strides=strides)
-    t = cls._make(data, storage)
-    t._requires_grad = requires_grad
-    t.__dict__.update(attributes)
-    return t
+    return _with_state(cls._make(data, storage), requires_grad, attributes)
 
 
 def dumps(obj: Any) -> bytes:
