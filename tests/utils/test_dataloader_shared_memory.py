@@ -51,7 +51,7 @@ def test_worker_batches_are_shared_like_torch():
     mine = first_batch(minitorch, Images(), batch_size=4, num_workers=2)
     theirs = first_batch(torch, Images(), batch_size=4, num_workers=2)
     for m, t in zip(mine, theirs):
-        assert m.dtype.__repr__().split(".")[-1] == repr(t.dtype).split(".")[-1]
+        assert str(m.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
         np.testing.assert_array_equal(m.numpy(), t.numpy())
 
 
